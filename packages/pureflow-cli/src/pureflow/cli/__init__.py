@@ -1,0 +1,1 @@
+"""The pureflow command-line interface."""

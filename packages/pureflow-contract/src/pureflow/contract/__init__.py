@@ -1,0 +1,1 @@
+"""Node contracts, schema references and capability declarations for Pureflow."""

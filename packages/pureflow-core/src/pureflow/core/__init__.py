@@ -1,0 +1,1 @@
+"""Pureflow core: packets, bounded edges, ports, errors and metadata records."""

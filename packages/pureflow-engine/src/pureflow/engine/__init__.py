@@ -1,0 +1,1 @@
+"""Pureflow engine: the supervisor that runs a whole workflow."""

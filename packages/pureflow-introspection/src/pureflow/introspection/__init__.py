@@ -1,0 +1,1 @@
+"""Pure, runtime-free projections of Pureflow workflows, contracts and capabilities."""

@@ -1,0 +1,1 @@
+"""The Pureflow standard component library."""

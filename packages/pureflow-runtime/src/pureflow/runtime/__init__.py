@@ -1,0 +1,1 @@
+"""Pureflow runtime: runs one node with lifecycle observation and guaranteed port closing."""

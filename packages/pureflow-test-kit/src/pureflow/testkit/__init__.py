@@ -1,0 +1,1 @@
+"""Pytest plugin and helpers for testing Pureflow workflows and nodes."""

@@ -1,0 +1,1 @@
+"""Pureflow WebAssembly component nodes on wasmtime."""

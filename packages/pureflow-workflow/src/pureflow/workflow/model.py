@@ -1,0 +1,162 @@
+"""The parts of a workflow graph: ports, endpoints, capacities, nodes and edges."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pureflow.types import NodeId, PortId
+from pureflow.workflow.errors import DuplicatePort
+
+
+class PortDirection(enum.Enum):
+    """Whether a port receives (input) or emits (output) packets."""
+
+    INPUT = "input"
+    OUTPUT = "output"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class EdgeEndpointRole(enum.Enum):
+    """Which end of an edge a diagnostic refers to."""
+
+    SOURCE = "source"
+    TARGET = "target"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeEndpoint:
+    """One end of an edge: a port on a node. Building one checks nothing."""
+
+    node_id: NodeId
+    port_id: PortId
+
+    def __str__(self) -> str:
+        return f"{self.node_id}.{self.port_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeCapacity:
+    """How many packets an edge holds: the engine default, or an explicit count >= 1."""
+
+    value: int | None = None
+    DEFAULT: ClassVar[EdgeCapacity]
+
+    def __post_init__(self) -> None:
+        if self.value is not None and (
+            isinstance(self.value, bool) or not isinstance(self.value, int) or self.value < 1
+        ):
+            raise ValueError(f"edge capacity must be an integer >= 1, got {self.value!r}")
+
+    @classmethod
+    def explicit(cls, value: int) -> EdgeCapacity:
+        return cls(value)
+
+    @property
+    def is_default(self) -> bool:
+        return self.value is None
+
+    def resolve(self, default: int) -> int:
+        """The capacity to use: the explicit value, else ``default``."""
+        return default if self.value is None else self.value
+
+    def __str__(self) -> str:
+        return "default" if self.value is None else str(self.value)
+
+
+EdgeCapacity.DEFAULT = EdgeCapacity()
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeDefinition:
+    """A directed edge from an output port to an input port. Building one checks nothing."""
+
+    source: EdgeEndpoint
+    target: EdgeEndpoint
+    capacity: EdgeCapacity = EdgeCapacity.DEFAULT
+
+    @classmethod
+    def between(
+        cls,
+        source: tuple[str, str],
+        target: tuple[str, str],
+        capacity: int | None = None,
+    ) -> EdgeDefinition:
+        """Shorthand: ``EdgeDefinition.between(("a", "out"), ("b", "in"), 4)``."""
+        return cls(
+            EdgeEndpoint(NodeId(source[0]), PortId(source[1])),
+            EdgeEndpoint(NodeId(target[0]), PortId(target[1])),
+            EdgeCapacity(capacity),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.source} -> {self.target} capacity={self.capacity}"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeDefinition:
+    """A node: its id, its declared input and output ports in order, and what runs it.
+
+    ``component`` and ``config`` come from the document extensions (DESIGN §3): the graph
+    carries them but never interprets them. Building a node rejects a port id used twice,
+    including once as an input and once as an output.
+    """
+
+    id: NodeId
+    input_ports: tuple[PortId, ...] = ()
+    output_ports: tuple[PortId, ...] = ()
+    component: str | None = None
+    config: Mapping[str, Any] | None = field(default=None, compare=True, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_ports", tuple(self.input_ports))
+        object.__setattr__(self, "output_ports", tuple(self.output_ports))
+        duplicate = first_duplicate_port(self.input_ports + self.output_ports)
+        if duplicate is not None:
+            raise DuplicatePort(self.id, duplicate)
+
+    @classmethod
+    def of(
+        cls,
+        node_id: str,
+        inputs: Iterable[str] = (),
+        outputs: Iterable[str] = (),
+        *,
+        component: str | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> NodeDefinition:
+        """Shorthand that validates plain strings: ``NodeDefinition.of("a", [], ["out"])``."""
+        return cls(
+            NodeId(node_id),
+            tuple(PortId(p) for p in inputs),
+            tuple(PortId(p) for p in outputs),
+            component,
+            config,
+        )
+
+    def direction_of(self, port_id: str) -> PortDirection | None:
+        """The direction of a declared port, or None if the node has no such port."""
+        if port_id in self.input_ports:
+            return PortDirection.INPUT
+        if port_id in self.output_ports:
+            return PortDirection.OUTPUT
+        return None
+
+
+def first_duplicate_port(ports: Iterable[PortId]) -> PortId | None:
+    """The first port id seen a second time, scanning in order."""
+    seen: set[str] = set()
+    for port in ports:
+        if port in seen:
+            return port
+        seen.add(port)
+    return None
