@@ -7,7 +7,6 @@ import pickle
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from pureflow.types import (
     MAX_IDENTIFIER_LEN,
     ExecutionId,

@@ -1,5 +1,51 @@
-"""The ``pureflow`` console entry point."""
+"""The ``pureflow`` command group and the console entry point."""
+
+from __future__ import annotations
+
+import sys
+from importlib import metadata
+
+import click
+from pureflow.cli.commands import (
+    completions,
+    explain,
+    inspect,
+    schema,
+    validate,
+    validate_manifest,
+)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pureflow-cli")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+@click.group(
+    name="pureflow",
+    help="Pureflow workflow engine CLI",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(
+    _version(), "--version", "-V", prog_name="pureflow", message="%(prog)s %(version)s"
+)
+def cli() -> None:
+    """Pureflow workflow engine CLI."""
+
+
+for command in (
+    validate.command,
+    inspect.command,
+    explain.command,
+    validate_manifest.command,
+    schema.command,
+    completions.command,
+):
+    cli.add_command(command)
 
 
 def main() -> None:
-    raise SystemExit("pureflow: the CLI is being built")
+    """Console entry point: run the CLI with the program name ``pureflow``."""
+    cli.main(args=sys.argv[1:], prog_name="pureflow")

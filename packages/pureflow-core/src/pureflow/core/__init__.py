@@ -1,1 +1,217 @@
-"""Pureflow core: packets, bounded edges, ports, errors and metadata records."""
+"""Pureflow core: packets, bounded edges, ports, errors and metadata records.
+
+The node-facing half of Pureflow, with no engine in it:
+
+* :mod:`~pureflow.core.errors`: :class:`PureflowError` and its subclasses (stable codes
+  ``CDT-...``), the port errors :class:`PortSendError` / :class:`PortRecvError`;
+* :mod:`~pureflow.core.context`: execution attempts, cancellation
+  (:class:`CancellationHandle` writes, :class:`CancellationToken` reads and wakes
+  waiters) and the per-node :class:`NodeContext`;
+* :mod:`~pureflow.core.packets`: :class:`PacketPayload` (bytes, control JSON,
+  structured object) inside a :class:`Packet` envelope with a :class:`MessageRoute`;
+* :mod:`~pureflow.core.channel`: :class:`BoundedChannel`, the bounded edge;
+* :mod:`~pureflow.core.ports`: :class:`PortsIn` / :class:`PortsOut` and the bound
+  :class:`InputPort` / :class:`OutputPort` objects a node receives and sends through;
+* :mod:`~pureflow.core.metadata`: typed records with canonical JSON and their sinks;
+* :mod:`~pureflow.core.lifecycle`: lifecycle events and hooks;
+* :mod:`~pureflow.core.executor`: the :class:`NodeExecutor` and :class:`BatchExecutor`
+  protocols;
+* :mod:`~pureflow.core.wiring`: :func:`wire_edges`, a workflow's edges as ports.
+
+A node is an ``async`` function of its context and ports::
+
+    @node_executor
+    async def upper(ctx: NodeContext, inputs: PortsIn, outputs: PortsOut) -> None:
+        out = outputs["out"]
+        async for packet in inputs.iter("in"):
+            text = (packet.payload.as_bytes() or b"").upper()
+            await out.send(packet.with_payload(PacketPayload.bytes(text)))
+
+Everything runs on anyio (asyncio or trio); no public signature exposes anyio types.
+"""
+
+from pureflow.core.channel import BoundedChannel
+from pureflow.core.context import (
+    CancellationHandle,
+    CancellationRequest,
+    CancellationState,
+    CancellationToken,
+    ExecutionAttempt,
+    ExecutionMetadata,
+    NodeContext,
+)
+from pureflow.core.errors import (
+    CancellationError,
+    ErrorCode,
+    ErrorVisibility,
+    ExecutionError,
+    LifecycleError,
+    MetadataError,
+    PortError,
+    PortRecvError,
+    PortRecvErrorKind,
+    PortSendError,
+    PortSendErrorKind,
+    PureflowError,
+    RetryDisposition,
+    ValidationError,
+    ValidationErrorKind,
+    as_pureflow_error,
+)
+from pureflow.core.executor import (
+    BatchExecutor,
+    BatchInputs,
+    BatchOutputs,
+    FunctionNodeExecutor,
+    NodeExecutor,
+    NodeFunction,
+    PacketBatch,
+    node_executor,
+)
+from pureflow.core.lifecycle import (
+    LifecycleEvent,
+    LifecycleEventKind,
+    LifecycleHook,
+    NoopLifecycleHook,
+)
+from pureflow.core.metadata import (
+    FORBIDDEN_KEYS,
+    CompositeMetadataSink,
+    DeadlockDiagnostic,
+    ErrorRecord,
+    ErrorRecordKind,
+    ExecutionContextRecord,
+    ExternalEffectKind,
+    ExternalEffectRecord,
+    InMemoryMetadataSink,
+    JsonlMetadataSink,
+    LifecycleRecord,
+    MessageBoundaryKind,
+    MessageRecord,
+    MetadataRecord,
+    MetadataSink,
+    MetadataTier,
+    NullMetadataSink,
+    QueuePressureKind,
+    QueuePressureRecord,
+    TieredMetadataPolicy,
+    TieredMetadataSink,
+    encode_json_line,
+    sink_records_data,
+)
+from pureflow.core.packets import (
+    JsonValue,
+    MessageEndpoint,
+    MessageEnvelope,
+    MessageMetadata,
+    MessageRoute,
+    Packet,
+    PacketPayload,
+    PayloadKind,
+    PortPacket,
+)
+from pureflow.core.ports import (
+    CHECKPOINT_INTERVAL,
+    InputPort,
+    InputPortHandle,
+    OutputPacketValidator,
+    OutputPort,
+    OutputPortHandle,
+    PortsIn,
+    PortsOut,
+    SendPermit,
+    bounded_edge_channel,
+)
+from pureflow.core.wiring import (
+    DEFAULT_EDGE_CAPACITY,
+    NodePorts,
+    WiredEdge,
+    Wiring,
+    wire_edges,
+)
+
+__all__ = [
+    "CHECKPOINT_INTERVAL",
+    "DEFAULT_EDGE_CAPACITY",
+    "FORBIDDEN_KEYS",
+    "BatchExecutor",
+    "BatchInputs",
+    "BatchOutputs",
+    "BoundedChannel",
+    "CancellationError",
+    "CancellationHandle",
+    "CancellationRequest",
+    "CancellationState",
+    "CancellationToken",
+    "CompositeMetadataSink",
+    "DeadlockDiagnostic",
+    "ErrorCode",
+    "ErrorRecord",
+    "ErrorRecordKind",
+    "ErrorVisibility",
+    "ExecutionAttempt",
+    "ExecutionContextRecord",
+    "ExecutionError",
+    "ExecutionMetadata",
+    "ExternalEffectKind",
+    "ExternalEffectRecord",
+    "FunctionNodeExecutor",
+    "InMemoryMetadataSink",
+    "InputPort",
+    "InputPortHandle",
+    "JsonValue",
+    "JsonlMetadataSink",
+    "LifecycleError",
+    "LifecycleEvent",
+    "LifecycleEventKind",
+    "LifecycleHook",
+    "LifecycleRecord",
+    "MessageBoundaryKind",
+    "MessageEndpoint",
+    "MessageEnvelope",
+    "MessageMetadata",
+    "MessageRecord",
+    "MessageRoute",
+    "MetadataError",
+    "MetadataRecord",
+    "MetadataSink",
+    "MetadataTier",
+    "NodeContext",
+    "NodeExecutor",
+    "NodeFunction",
+    "NodePorts",
+    "NoopLifecycleHook",
+    "NullMetadataSink",
+    "OutputPacketValidator",
+    "OutputPort",
+    "OutputPortHandle",
+    "Packet",
+    "PacketBatch",
+    "PacketPayload",
+    "PayloadKind",
+    "PortError",
+    "PortPacket",
+    "PortRecvError",
+    "PortRecvErrorKind",
+    "PortSendError",
+    "PortSendErrorKind",
+    "PortsIn",
+    "PortsOut",
+    "PureflowError",
+    "QueuePressureKind",
+    "QueuePressureRecord",
+    "RetryDisposition",
+    "SendPermit",
+    "TieredMetadataPolicy",
+    "TieredMetadataSink",
+    "ValidationError",
+    "ValidationErrorKind",
+    "WiredEdge",
+    "Wiring",
+    "as_pureflow_error",
+    "bounded_edge_channel",
+    "encode_json_line",
+    "node_executor",
+    "sink_records_data",
+    "wire_edges",
+]

@@ -28,7 +28,7 @@ WHITE_SPACE: Final[frozenset[str]] = frozenset(
 )
 # General category Cc.
 CONTROL: Final[frozenset[str]] = frozenset(
-    [chr(c) for c in range(0x00, 0x20)] + [chr(c) for c in range(0x7F, 0xA0)]
+    [chr(c) for c in range(0x20)] + [chr(c) for c in range(0x7F, 0xA0)]
 )
 
 
@@ -82,7 +82,9 @@ class IdentifierError(ValueError):
     def __hash__(self) -> int:
         return hash((self.kind, self.error))
 
-    def __reduce__(self) -> tuple[type[IdentifierError], tuple[IdentifierKind, IdentifierErrorKind]]:
+    def __reduce__(
+        self,
+    ) -> tuple[type[IdentifierError], tuple[IdentifierKind, IdentifierErrorKind]]:
         return (IdentifierError, (self.kind, self.error))
 
 
@@ -102,11 +104,11 @@ def validate_identifier(value: str, kind: IdentifierKind) -> None:
         raise IdentifierError(kind, IdentifierErrorKind.CONTROL) from None
     if size > MAX_IDENTIFIER_LEN:
         raise IdentifierError(kind, IdentifierErrorKind.TOO_LONG)
+    # Fast path: non-empty printable ASCII without a space is always valid.
+    if value and value.isascii() and value.isprintable() and " " not in value:
+        return
     if _trimmed_is_empty(value):
         raise IdentifierError(kind, IdentifierErrorKind.EMPTY)
-    # Fast path: printable ASCII without a space is always valid.
-    if value.isascii() and value.isprintable() and " " not in value:
-        return
     if any(ch in WHITE_SPACE for ch in value):
         raise IdentifierError(kind, IdentifierErrorKind.WHITESPACE)
     if any(ch in CONTROL for ch in value):

@@ -44,9 +44,7 @@ class UnknownNode(WorkflowValidationError):
         self.edge_index = edge_index
         self.endpoint = endpoint
         self.node_id = node_id
-        super().__init__(
-            f"edge {edge_index} {endpoint.label} references unknown node `{node_id}`"
-        )
+        super().__init__(f"edge {edge_index} {endpoint.label} references unknown node `{node_id}`")
 
 
 class UnknownPort(WorkflowValidationError):

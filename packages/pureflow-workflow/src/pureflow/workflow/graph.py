@@ -53,13 +53,13 @@ def graph_errors(
             (EdgeEndpointRole.SOURCE, edge.source, PortDirection.OUTPUT),
             (EdgeEndpointRole.TARGET, edge.target, PortDirection.INPUT),
         ):
-            node = by_id.get(endpoint.node_id)
-            if node is None:
+            owner = by_id.get(endpoint.node_id)
+            if owner is None:
                 errors.append(UnknownNode(index, role, endpoint.node_id))
                 continue
-            ports = node.output_ports if expected is PortDirection.OUTPUT else node.input_ports
+            ports = owner.output_ports if expected is PortDirection.OUTPUT else owner.input_ports
             if endpoint.port_id not in ports:
-                errors.append(UnknownPort(index, role, node.id, endpoint.port_id, expected))
+                errors.append(UnknownPort(index, role, owner.id, endpoint.port_id, expected))
     if not errors and cycles is CyclePolicy.REJECT:
         try:
             topological_order(nodes, edges)

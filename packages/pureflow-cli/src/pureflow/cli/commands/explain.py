@@ -1,0 +1,46 @@
+"""``pureflow explain``: a human summary of a workflow, without running it."""
+
+from __future__ import annotations
+
+import click
+from pureflow.cli.loading import load_with_rules
+from pureflow.cli.output import echo_text
+
+
+@click.command("explain", help="Explain workflow topology and metadata policy.")
+@click.argument("workflow", metavar="WORKFLOW")
+def command(workflow: str) -> None:
+    """Print the original's explain layout, then the topological order."""
+    from pureflow.introspection import explain_rule_routing_lines
+    from pureflow.workflow import CycleDetected
+
+    loaded = load_with_rules(workflow)
+    definition = loaded.workflow
+    lines = [
+        f"workflow `{definition.id}`",
+        "status: valid",
+        f"nodes: {len(definition.nodes)}",
+        f"edges: {len(definition.edges)}",
+        "execution: native-registry",
+        "metadata: jsonl lifecycle, message, and queue-pressure records with tiered "
+        "control-only policy",
+        "node order:",
+    ]
+    lines += [
+        f"  - {node.id} inputs={len(node.input_ports)} outputs={len(node.output_ports)}"
+        for node in definition.nodes
+    ]
+    lines.append("edges:")
+    lines += [
+        f"  - {edge.source.node_id}.{edge.source.port_id} -> "
+        f"{edge.target.node_id}.{edge.target.port_id} capacity={edge.capacity}"
+        for edge in definition.edges
+    ]
+    lines += explain_rule_routing_lines(loaded.rule_sets)
+    try:
+        order = " -> ".join(definition.topological_order())
+        lines.append(f"topological order: {order}")
+    except CycleDetected as cycle:
+        path = " -> ".join(cycle.cycle)
+        lines.append(f"topological order: none (feedback loop {path})")
+    echo_text("\n".join(lines) + "\n")

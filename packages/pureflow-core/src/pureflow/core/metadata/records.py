@@ -1,0 +1,602 @@
+"""Metadata record types and their canonical JSON.
+
+Every record has a ``record_type``, a ``kind`` (a ``str`` enum whose value is the JSON
+label), a :class:`MetadataTier`, :meth:`~MetadataRecord.to_json_value` (the JSON object as
+Python data) and :meth:`~MetadataRecord.to_json_line` (compact JSON, keys sorted at every
+level, non-ASCII unescaped, one ``\\n``: byte-identical to
+``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\\n"``;
+the hot record types assemble the line directly from cached fragments).
+
+================== =========================================== =======
+record_type        kinds                                        tier
+================== =========================================== =======
+execution_context  execution_context                            control
+lifecycle          node_scheduled, node_started, node_completed control
+                   node_failed, node_cancelled
+message            enqueued, dequeued, dropped                  data
+queue_pressure     receive_attempted, receive_ready,            data
+                   receive_empty, receive_closed,
+                   reserve_attempted, reserve_ready,
+                   reserve_full, send_committed, send_dropped
+error              node_failed, workflow_failed                 control
+external_effect    external_effect_requested, _completed,       control
+                   _failed
+================== =========================================== =======
+
+Records that show a node context take a snapshot of its cancellation state when they are
+created. Records never carry wall-clock time, process or thread ids, or payload content
+(:data:`FORBIDDEN_KEYS`); sinks can add a sequence number and a timestamp on request.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from json.encoder import encode_basestring
+from typing import Any, ClassVar, Final
+
+from pureflow.core.context import CancellationRequest, ExecutionMetadata, NodeContext
+from pureflow.core.errors import PureflowError
+from pureflow.core.lifecycle import LifecycleEvent, LifecycleEventKind
+from pureflow.core.packets import MessageMetadata, MessageRoute, Packet
+from pureflow.types import MessageId, NodeId, PortId, WorkflowId
+from pureflow.workflow import PortDirection
+
+FORBIDDEN_KEYS: Final = frozenset(
+    {
+        "timestamp",
+        "wall_clock_timestamp",
+        "thread_id",
+        "process_id",
+        "pid",
+        "payload",
+        "payload_bytes",
+        "raw_payload_bytes",
+    }
+)
+"""Keys the default record JSON never contains (reproducible output, no payloads)."""
+
+_encode_str: Any = encode_basestring  # the encoder json.dumps uses with ensure_ascii=False
+
+
+def encode_json_line(value: Any) -> str:
+    """The canonical JSONL form of a JSON value: compact, sorted keys, one line."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class MetadataTier(enum.StrEnum):
+    """How expensive a record is: control records are always kept by the tiered sink, data
+    records may be sampled or dropped, high-cost data (payload detail) is opt-in."""
+
+    CONTROL = "control"
+    DATA = "data"
+    HIGH_COST_DATA = "high_cost_data"
+
+
+class MessageBoundaryKind(enum.StrEnum):
+    ENQUEUED = "enqueued"
+    DEQUEUED = "dequeued"
+    DROPPED = "dropped"
+
+
+class QueuePressureKind(enum.StrEnum):
+    RECEIVE_ATTEMPTED = "receive_attempted"
+    RECEIVE_READY = "receive_ready"
+    RECEIVE_EMPTY = "receive_empty"
+    RECEIVE_CLOSED = "receive_closed"
+    RESERVE_ATTEMPTED = "reserve_attempted"
+    RESERVE_READY = "reserve_ready"
+    RESERVE_FULL = "reserve_full"
+    SEND_COMMITTED = "send_committed"
+    SEND_DROPPED = "send_dropped"
+
+
+class ErrorRecordKind(enum.StrEnum):
+    NODE_FAILED = "node_failed"
+    WORKFLOW_FAILED = "workflow_failed"
+
+
+class ExternalEffectKind(enum.StrEnum):
+    REQUESTED = "external_effect_requested"
+    COMPLETED = "external_effect_completed"
+    FAILED = "external_effect_failed"
+
+
+# --- cached JSON fragments ------------------------------------------------------------
+
+
+def _context_json(context: NodeContext, request: CancellationRequest | None) -> str:
+    if request is None:
+        text = context._json_active
+        if text is None:
+            text = context._json_active = _dumps(context._json_value(None))
+        return text
+    return _dumps(context._json_value(request))
+
+
+def _execution_json(execution: ExecutionMetadata) -> str:
+    return (
+        f'{{"attempt":{int(execution.attempt)},'
+        f'"execution_id":{_encode_str(execution.execution_id)}}}'
+    )
+
+
+def _route_json(route: MessageRoute) -> str:
+    text = route._json
+    if text is None:
+        text = route._json = _dumps(route.to_json_value())
+    return text
+
+
+class MetadataRecord:
+    """Base of the record types. Equality compares the JSON values."""
+
+    __slots__ = ()
+
+    record_type: ClassVar[str]
+    tier: ClassVar[MetadataTier]
+    kind: str
+
+    @property
+    def node_id(self) -> str | None:
+        """The node a record is about, when it names one."""
+        return None
+
+    def to_json_value(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_json_line(self) -> str:
+        return encode_json_line(self.to_json_value())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MetadataRecord):
+            return NotImplemented
+        return type(self) is type(other) and self.to_json_value() == other.to_json_value()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.to_json_line().rstrip()})"
+
+
+class ExecutionContextRecord(MetadataRecord):
+    """``{"context", "kind":"execution_context", "record_type":"execution_context"}``."""
+
+    __slots__ = ("cancellation", "context")
+    record_type = "execution_context"
+    tier = MetadataTier.CONTROL
+    kind = "execution_context"
+
+    def __init__(self, context: NodeContext) -> None:
+        self.context = context
+        self.cancellation = context.cancellation_token.request
+
+    @property
+    def node_id(self) -> str | None:
+        return self.context.node_id
+
+    def to_json_value(self) -> dict[str, Any]:
+        return {
+            "context": self.context._json_value(self.cancellation),
+            "kind": self.kind,
+            "record_type": self.record_type,
+        }
+
+
+class LifecycleRecord(MetadataRecord):
+    """``{"context", "kind", "record_type":"lifecycle"}``."""
+
+    __slots__ = ("cancellation", "context", "kind")
+    record_type = "lifecycle"
+    tier = MetadataTier.CONTROL
+
+    def __init__(self, kind: LifecycleEventKind, context: NodeContext) -> None:
+        self.kind: LifecycleEventKind = LifecycleEventKind(kind)
+        self.context = context
+        self.cancellation = context.cancellation_token.request
+
+    @classmethod
+    def from_event(cls, event: LifecycleEvent) -> LifecycleRecord:
+        return cls(event.kind, event.context)
+
+    @property
+    def node_id(self) -> str | None:
+        return self.context.node_id
+
+    def to_json_value(self) -> dict[str, Any]:
+        return {
+            "context": self.context._json_value(self.cancellation),
+            "kind": str(self.kind),
+            "record_type": self.record_type,
+        }
+
+    def to_json_line(self) -> str:
+        return (
+            f'{{"context":{_context_json(self.context, self.cancellation)},'
+            f'"kind":"{self.kind}","record_type":"lifecycle"}}\n'
+        )
+
+
+class MessageRecord(MetadataRecord):
+    """``{"kind", "message":{execution, message_id, route, workflow_id},
+    "record_type":"message"}``. ``node_id`` is the route's target node for ``enqueued``
+    and ``dequeued``, its source node for ``dropped`` (falling back to the target)."""
+
+    __slots__ = ("execution", "kind", "message_id", "route", "workflow_id")
+    record_type = "message"
+    tier = MetadataTier.DATA
+
+    def __init__(
+        self,
+        kind: MessageBoundaryKind,
+        message_id: MessageId,
+        workflow_id: WorkflowId,
+        execution: ExecutionMetadata,
+        route: MessageRoute,
+    ) -> None:
+        self.kind = kind
+        self.message_id = message_id
+        self.workflow_id = workflow_id
+        self.execution = execution
+        self.route = route
+
+    @classmethod
+    def from_packet(cls, kind: MessageBoundaryKind, packet: Packet) -> MessageRecord:
+        return cls(kind, packet.message_id, packet.workflow_id, packet.execution, packet.route)
+
+    @classmethod
+    def from_metadata(cls, kind: MessageBoundaryKind, metadata: MessageMetadata) -> MessageRecord:
+        return cls(
+            kind, metadata.message_id, metadata.workflow_id, metadata.execution, metadata.route
+        )
+
+    @property
+    def message(self) -> MessageMetadata:
+        return MessageMetadata(self.message_id, self.workflow_id, self.execution, self.route)
+
+    @property
+    def node_id(self) -> str | None:
+        source = self.route.source
+        if self.kind is MessageBoundaryKind.DROPPED and source is not None:
+            return source.node_id
+        return self.route.target.node_id
+
+    def to_json_value(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind),
+            "message": {
+                "execution": self.execution.to_json_value(),
+                "message_id": str(self.message_id),
+                "route": self.route.to_json_value(),
+                "workflow_id": str(self.workflow_id),
+            },
+            "record_type": self.record_type,
+        }
+
+    def to_json_line(self) -> str:
+        return (
+            f'{{"kind":"{self.kind}","message":{{"execution":'
+            f"{_execution_json(self.execution)},"
+            f'"message_id":{_encode_str(self.message_id)},'
+            f'"route":{_route_json(self.route)},'
+            f'"workflow_id":{_encode_str(self.workflow_id)}}},"record_type":"message"}}\n'
+        )
+
+
+class QueuePressureRecord(MetadataRecord):
+    """A port operation's view of its edges.
+
+    ``{"capacity" (sum of edge capacities, null without edges), "connected_edge_count",
+    "context" (or null), "direction", "kind", "port_id", "queued_count" (input: queued
+    across the port's edges; output: null), "record_type":"queue_pressure"}``.
+    """
+
+    __slots__ = (
+        "cancellation",
+        "capacity",
+        "connected_edge_count",
+        "context",
+        "direction",
+        "kind",
+        "port_id",
+        "queued_count",
+    )
+    record_type = "queue_pressure"
+    tier = MetadataTier.DATA
+
+    def __init__(  # noqa: PLR0917 - built positionally on the hot path
+        self,
+        kind: QueuePressureKind,
+        direction: PortDirection,
+        port_id: PortId,
+        context: NodeContext | None,
+        connected_edge_count: int,
+        capacity: int | None,
+        queued_count: int | None,
+    ) -> None:
+        self.kind = kind
+        self.direction = direction
+        self.port_id = port_id
+        self.context = context
+        self.connected_edge_count = connected_edge_count
+        self.capacity = capacity
+        self.queued_count = queued_count
+        self.cancellation = None if context is None else context._token._slot.request
+
+    @property
+    def node_id(self) -> str | None:
+        return None if self.context is None else self.context.node_id
+
+    def to_json_value(self) -> dict[str, Any]:
+        context = self.context
+        return {
+            "capacity": self.capacity,
+            "connected_edge_count": self.connected_edge_count,
+            "context": None if context is None else context._json_value(self.cancellation),
+            "direction": self.direction.value,
+            "kind": str(self.kind),
+            "port_id": str(self.port_id),
+            "queued_count": self.queued_count,
+            "record_type": self.record_type,
+        }
+
+    def to_json_line(self) -> str:
+        capacity = self.capacity
+        queued = self.queued_count
+        context = self.context
+        return (
+            f'{{"capacity":{"null" if capacity is None else int(capacity)},'
+            f'"connected_edge_count":{int(self.connected_edge_count)},'
+            f'"context":{"null" if context is None else _context_json(context, self.cancellation)},'
+            f'"direction":"{self.direction.value}","kind":"{self.kind}",'
+            f'"port_id":{_encode_str(self.port_id)},'
+            f'"queued_count":{"null" if queued is None else int(queued)},'
+            f'"record_type":"queue_pressure"}}\n'
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlockDiagnostic:
+    """The ``workflow_deadlock`` diagnostic attached to a ``workflow_failed`` error record.
+
+    ``extra`` holds extension fields (for example the blocked nodes and edge depths the
+    engine's watchdog reports); they are merged into the JSON object, so the original's
+    fields keep their exact shape.
+    """
+
+    scheduled_node_count: int
+    pending_node_count: int
+    bounded_edge_count: int
+    no_progress_timeout_ms: int
+    cycle_policy: str
+    completed_node_count: int = 0
+    failed_node_count: int = 0
+    cancelled_node_count: int = 0
+    feedback_loop_startup: str | None = None
+    feedback_loop_termination: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def with_terminal_counts(
+        self, completed: int, failed: int, cancelled: int
+    ) -> DeadlockDiagnostic:
+        return _replace(
+            self,
+            completed_node_count=completed,
+            failed_node_count=failed,
+            cancelled_node_count=cancelled,
+        )
+
+    def with_feedback_loop(self, startup: str, termination: str) -> DeadlockDiagnostic:
+        return _replace(self, feedback_loop_startup=startup, feedback_loop_termination=termination)
+
+    def with_extra(self, **extra: Any) -> DeadlockDiagnostic:
+        return _replace(self, extra={**self.extra, **extra})
+
+    def to_json_value(self) -> dict[str, Any]:
+        value: dict[str, Any] = dict(self.extra)
+        value.update(
+            {
+                "bounded_edge_count": self.bounded_edge_count,
+                "cancelled_node_count": self.cancelled_node_count,
+                "completed_node_count": self.completed_node_count,
+                "cycle_policy": self.cycle_policy,
+                "failed_node_count": self.failed_node_count,
+                "feedback_loop_startup": self.feedback_loop_startup,
+                "feedback_loop_termination": self.feedback_loop_termination,
+                "no_progress_timeout_ms": self.no_progress_timeout_ms,
+                "pending_node_count": self.pending_node_count,
+                "scheduled_node_count": self.scheduled_node_count,
+                "type": "workflow_deadlock",
+            }
+        )
+        return value
+
+
+def _replace(diagnostic: DeadlockDiagnostic, **changes: Any) -> DeadlockDiagnostic:
+    return replace(diagnostic, **changes)
+
+
+class ErrorRecord(MetadataRecord):
+    """``{"diagnostic" (or null), "error", "execution", "kind", "node_id" (null for
+    workflow_failed), "record_type":"error", "workflow_id"}``."""
+
+    __slots__ = ("_node_id", "diagnostic", "error", "execution", "kind", "workflow_id")
+    record_type = "error"
+    tier = MetadataTier.CONTROL
+
+    def __init__(
+        self,
+        kind: ErrorRecordKind,
+        workflow_id: WorkflowId,
+        node_id: NodeId | None,
+        execution: ExecutionMetadata,
+        error: PureflowError,
+        *,
+        diagnostic: DeadlockDiagnostic | None = None,
+    ) -> None:
+        self.kind = kind
+        self.workflow_id = workflow_id
+        self._node_id = node_id
+        self.execution = execution
+        self.error = error
+        self.diagnostic = diagnostic
+
+    @classmethod
+    def node_failed(cls, context: NodeContext, error: PureflowError) -> ErrorRecord:
+        return cls(
+            ErrorRecordKind.NODE_FAILED,
+            context.workflow_id,
+            context.node_id,
+            context.execution,
+            error,
+        )
+
+    @classmethod
+    def workflow_failed(
+        cls,
+        workflow_id: WorkflowId,
+        execution: ExecutionMetadata,
+        error: PureflowError,
+        diagnostic: DeadlockDiagnostic | None = None,
+    ) -> ErrorRecord:
+        return cls(
+            ErrorRecordKind.WORKFLOW_FAILED,
+            WorkflowId(workflow_id),
+            None,
+            execution,
+            error,
+            diagnostic=diagnostic,
+        )
+
+    @property
+    def node_id(self) -> str | None:
+        return self._node_id
+
+    def to_json_value(self) -> dict[str, Any]:
+        return {
+            "diagnostic": None if self.diagnostic is None else self.diagnostic.to_json_value(),
+            "error": self.error.to_json(),
+            "execution": self.execution.to_json_value(),
+            "kind": str(self.kind),
+            "node_id": None if self._node_id is None else str(self._node_id),
+            "record_type": self.record_type,
+            "workflow_id": str(self.workflow_id),
+        }
+
+
+class ExternalEffectRecord(MetadataRecord):
+    """``{"context", "effect", "kind", "operation", "record_type":"external_effect",
+    "response_status" (or null), "target"}``; ``effect`` is a capability label such as
+    ``network_outbound``."""
+
+    __slots__ = (
+        "cancellation",
+        "context",
+        "effect",
+        "kind",
+        "operation",
+        "response_status",
+        "target",
+    )
+    record_type = "external_effect"
+    tier = MetadataTier.CONTROL
+
+    def __init__(
+        self,
+        kind: ExternalEffectKind,
+        context: NodeContext,
+        effect: str,
+        operation: str,
+        target: str,
+        *,
+        response_status: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.context = context
+        self.cancellation = context.cancellation_token.request
+        self.effect = str(effect)
+        self.operation = operation
+        self.target = target
+        self.response_status = response_status
+
+    @classmethod
+    def requested(
+        cls, context: NodeContext, effect: str, operation: str, target: str
+    ) -> ExternalEffectRecord:
+        return cls(ExternalEffectKind.REQUESTED, context, effect, operation, target)
+
+    @classmethod
+    def completed(
+        cls,
+        context: NodeContext,
+        effect: str,
+        operation: str,
+        target: str,
+        response_status: str | None = None,
+    ) -> ExternalEffectRecord:
+        return cls(
+            ExternalEffectKind.COMPLETED,
+            context,
+            effect,
+            operation,
+            target,
+            response_status=response_status,
+        )
+
+    @classmethod
+    def failed(
+        cls,
+        context: NodeContext,
+        effect: str,
+        operation: str,
+        target: str,
+        response_status: str | None = None,
+    ) -> ExternalEffectRecord:
+        return cls(
+            ExternalEffectKind.FAILED,
+            context,
+            effect,
+            operation,
+            target,
+            response_status=response_status,
+        )
+
+    @property
+    def node_id(self) -> str | None:
+        return self.context.node_id
+
+    def to_json_value(self) -> dict[str, Any]:
+        return {
+            "context": self.context._json_value(self.cancellation),
+            "effect": self.effect,
+            "kind": str(self.kind),
+            "operation": self.operation,
+            "record_type": self.record_type,
+            "response_status": self.response_status,
+            "target": self.target,
+        }
+
+
+__all__ = [
+    "FORBIDDEN_KEYS",
+    "DeadlockDiagnostic",
+    "ErrorRecord",
+    "ErrorRecordKind",
+    "ExecutionContextRecord",
+    "ExternalEffectKind",
+    "ExternalEffectRecord",
+    "LifecycleRecord",
+    "MessageBoundaryKind",
+    "MessageRecord",
+    "MetadataRecord",
+    "MetadataTier",
+    "QueuePressureKind",
+    "QueuePressureRecord",
+    "encode_json_line",
+]

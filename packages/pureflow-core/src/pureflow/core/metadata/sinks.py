@@ -1,0 +1,394 @@
+"""Where metadata records go.
+
+A sink is anything with ``record(record) -> None`` (:class:`MetadataSink`); it raises
+:class:`~pureflow.core.errors.MetadataError` when it cannot keep a record. ``record()``
+is called inline on the hot path, so every sink here keeps it cheap.
+
+Two optional attributes let producers skip building records nobody keeps:
+``enabled`` (False: the sink discards everything) and ``data_enabled`` (False: the sink
+discards data-tier records, i.e. every message and queue-pressure record). Ports read
+them once, when the sink is attached (:func:`sink_records_data`).
+
+* :class:`NullMetadataSink`: discards everything (``enabled = False``);
+* :class:`InMemoryMetadataSink`: a list with query helpers, for tests and tools;
+* :class:`JsonlMetadataSink`: streams canonical JSONL to a path or a binary stream
+  through a bounded buffer; flushes every N records or N bytes, on :meth:`flush` and on
+  :meth:`close`; never holds a whole run in memory;
+* :class:`TieredMetadataSink`: forwards control records, and data records according to
+  a :class:`TieredMetadataPolicy` (all, control-only (the default), or a 1-in-N sample);
+* :class:`CompositeMetadataSink`: forwards each record to several sinks.
+
+Sequence numbers and wall-clock timestamps are off by default (identical runs give
+identical files). ``sequence_numbers=True`` adds ``"sequence"`` (1, 2, ... in the order
+the sink received the records); ``timestamps=True`` adds ``"timestamp"`` (RFC 3339 UTC
+with microseconds, taken when the sink receives the record).
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Protocol, runtime_checkable
+
+from pureflow.core.errors import MetadataError
+from pureflow.core.metadata.records import MetadataRecord, MetadataTier, encode_json_line
+
+
+@runtime_checkable
+class MetadataSink(Protocol):
+    """Receives records; raises ``MetadataError`` on failure. Must be cheap."""
+
+    def record(self, record: MetadataRecord) -> None: ...
+
+
+def sink_records_data(sink: object | None) -> bool:
+    """Whether data-tier records (message, queue pressure) sent to ``sink`` are kept."""
+    if sink is None:
+        return False
+    return bool(getattr(sink, "enabled", True)) and bool(getattr(sink, "data_enabled", True))
+
+
+def sink_enabled(sink: object | None) -> bool:
+    """Whether ``sink`` keeps any record at all."""
+    return sink is not None and bool(getattr(sink, "enabled", True))
+
+
+def _timestamp() -> str:
+    now = datetime.datetime.now(datetime.UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class _Stamper:
+    """Adds the optional ``sequence`` and ``timestamp`` fields."""
+
+    __slots__ = ("_next", "active", "sequence_numbers", "timestamps")
+
+    def __init__(self, sequence_numbers: bool, timestamps: bool) -> None:
+        self.sequence_numbers = sequence_numbers
+        self.timestamps = timestamps
+        self.active = sequence_numbers or timestamps
+        self._next = 1
+
+    def stamp(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.sequence_numbers:
+            extra["sequence"] = self._next
+            self._next += 1
+        if self.timestamps:
+            extra["timestamp"] = _timestamp()
+        return extra
+
+
+class NullMetadataSink:
+    """Discards every record. ``enabled`` is False, so ports build no records at all."""
+
+    enabled = False
+    data_enabled = False
+
+    def record(self, record: MetadataRecord) -> None:  # noqa: ARG002 - discards everything
+        return None
+
+    def __repr__(self) -> str:
+        return "NullMetadataSink()"
+
+
+NoopMetadataSink = NullMetadataSink
+
+
+class InMemoryMetadataSink:
+    """Keeps every record in a list, with query helpers.
+
+    ``records`` is the list itself. With stamping switched on, ``stamps`` holds the
+    ``sequence``/``timestamp`` fields of each record (same index) and
+    :meth:`json_values`/:meth:`json_lines` include them.
+    """
+
+    def __init__(self, *, sequence_numbers: bool = False, timestamps: bool = False) -> None:
+        self.records: list[MetadataRecord] = []
+        self.stamps: list[dict[str, Any]] = []
+        self._stamper = _Stamper(sequence_numbers, timestamps)
+
+    def record(self, record: MetadataRecord) -> None:
+        self.records.append(record)
+        if self._stamper.active:
+            self.stamps.append(self._stamper.stamp())
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[MetadataRecord]:
+        return iter(list(self.records))
+
+    def clear(self) -> None:
+        self.records.clear()
+        self.stamps.clear()
+
+    def of_type(self, record_type: str) -> list[MetadataRecord]:
+        """Records whose ``record_type`` is ``record_type``, in order."""
+        return [rec for rec in self.records if rec.record_type == record_type]
+
+    def of_kind(self, kind: str, record_type: str | None = None) -> list[MetadataRecord]:
+        """Records of one ``kind`` (optionally of one ``record_type`` too), in order."""
+        return [
+            rec
+            for rec in self.records
+            if rec.kind == kind and (record_type is None or rec.record_type == record_type)
+        ]
+
+    def for_node(self, node_id: str) -> list[MetadataRecord]:
+        """Records about one node (see :attr:`MetadataRecord.node_id`), in order."""
+        return [rec for rec in self.records if rec.node_id == node_id]
+
+    def kinds(self, record_type: str | None = None) -> list[str]:
+        """The ``kind`` labels, in order, optionally of one ``record_type``."""
+        return [
+            str(rec.kind)
+            for rec in self.records
+            if record_type is None or rec.record_type == record_type
+        ]
+
+    def json_values(self) -> list[dict[str, Any]]:
+        values = [rec.to_json_value() for rec in self.records]
+        for value, stamp in zip(values, self.stamps, strict=False):
+            value.update(stamp)
+        return values
+
+    def json_lines(self) -> list[str]:
+        if not self.stamps:
+            return [rec.to_json_line() for rec in self.records]
+        return [encode_json_line(value) for value in self.json_values()]
+
+    def __repr__(self) -> str:
+        return f"InMemoryMetadataSink({len(self.records)} records)"
+
+
+class JsonlMetadataSink:
+    """Streams records as canonical JSON lines to a file path or a binary stream.
+
+    Lines are buffered and written (then the stream flushed) every ``flush_records``
+    records or ``flush_bytes`` bytes, whichever comes first, on :meth:`flush`, and on
+    :meth:`close`. The sink never holds more than one buffer. Use it as a context manager
+    (``with JsonlMetadataSink(path) as sink:``) or call :meth:`close` in a ``finally``:
+    close flushes whatever the run's outcome, and closes the stream when the sink opened
+    it (a stream passed in stays open).
+
+    Errors are :class:`MetadataError` (``CDT-META-001``): ``failed to create metadata JSONL
+    file: ...``, ``failed to encode metadata JSONL record: ...`` (a record that cannot be
+    encoded, or a write that fails while recording), ``failed to flush metadata JSONL:
+    ...``. Lines that could not be written are discarded. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        target: str | Path | IO[bytes],
+        *,
+        flush_records: int = 256,
+        flush_bytes: int = 64 * 1024,
+        sequence_numbers: bool = False,
+        timestamps: bool = False,
+    ) -> None:
+        if flush_records < 1 or flush_bytes < 1:
+            raise ValueError("flush_records and flush_bytes must be >= 1")
+        self._owns_stream = isinstance(target, str | Path)
+        if isinstance(target, str | Path):
+            self.path: Path | None = Path(target)
+            try:
+                self._stream: IO[bytes] = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+            except OSError as error:
+                raise MetadataError(f"failed to create metadata JSONL file: {error}") from error
+        else:
+            self.path = None
+            self._stream = target
+        self.flush_records = flush_records
+        self.flush_bytes = flush_bytes
+        self._buffer: list[bytes] = []
+        self._buffered_bytes = 0
+        self._lock = threading.Lock()
+        self._stamper = _Stamper(sequence_numbers, timestamps)
+        self._closed = False
+        self.record_count = 0
+        """Records accepted so far."""
+
+    @classmethod
+    def create(cls, path: str | Path, **options: Any) -> JsonlMetadataSink:
+        """Create or truncate ``path`` (the original's constructor name)."""
+        return cls(Path(path), **options)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def record(self, record: MetadataRecord) -> None:
+        try:
+            if self._stamper.active:
+                value = record.to_json_value()
+                with self._lock:
+                    value.update(self._stamper.stamp())
+                line = encode_json_line(value)
+            else:
+                line = record.to_json_line()
+            data = line.encode("utf-8")
+        except (TypeError, ValueError) as error:
+            raise MetadataError(f"failed to encode metadata JSONL record: {error}") from error
+        with self._lock:
+            if self._closed:
+                raise MetadataError("failed to encode metadata JSONL record: sink is closed")
+            self._buffer.append(data)
+            self.record_count += 1
+            self._buffered_bytes += len(data)
+            if len(self._buffer) >= self.flush_records or self._buffered_bytes >= self.flush_bytes:
+                self._drain("failed to encode metadata JSONL record")
+
+    def _drain(self, failure: str) -> None:
+        buffer = self._buffer
+        if not buffer:
+            return
+        self._buffer = []
+        self._buffered_bytes = 0
+        try:
+            self._stream.write(b"".join(buffer))
+            self._stream.flush()
+        except (OSError, ValueError) as error:
+            raise MetadataError(f"{failure}: {error}") from error
+
+    def flush(self) -> None:
+        """Write the buffered lines and flush the stream."""
+        with self._lock:
+            self._drain("failed to flush metadata JSONL")
+
+    def close(self) -> None:
+        """Flush, then close the stream if the sink opened it. Idempotent; the stream is
+        closed even when the final write fails (the error is raised after)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self._drain("failed to flush metadata JSONL")
+            finally:
+                if self._owns_stream:
+                    try:
+                        self._stream.close()
+                    except OSError as error:
+                        raise MetadataError(f"failed to flush metadata JSONL: {error}") from error
+
+    def __enter__(self) -> JsonlMetadataSink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = str(self.path) if self.path is not None else repr(self._stream)
+        return f"JsonlMetadataSink({where}, records={self.record_count})"
+
+
+@dataclass(frozen=True, slots=True)
+class TieredMetadataPolicy:
+    """Which records a :class:`TieredMetadataSink` forwards.
+
+    Control records always pass. Data records pass when ``data_sample_rate`` is set and
+    the record's ordinal (0, 1, 2, ... counted over every data record the sink sees) is a
+    multiple of it: rate 1 keeps all, rate 2 keeps the 1st, 3rd, 5th ... High-cost data
+    records pass only with ``high_cost_data``.
+    """
+
+    data_sample_rate: int | None = None
+    high_cost_data: bool = False
+
+    def __post_init__(self) -> None:
+        rate = self.data_sample_rate
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or rate < 1):
+            raise ValueError(f"data sample rate must be an integer >= 1, got {rate!r}")
+
+    @classmethod
+    def control_only(cls) -> TieredMetadataPolicy:
+        """Control records only (the default)."""
+        return cls()
+
+    @classmethod
+    def record_data(cls) -> TieredMetadataPolicy:
+        """Control and every data record (high-cost data still off)."""
+        return cls(1)
+
+    @classmethod
+    def all(cls) -> TieredMetadataPolicy:
+        """Everything, high-cost data included."""
+        return cls(1, True)
+
+    @classmethod
+    def sample_data_every(cls, n: int) -> TieredMetadataPolicy:
+        """Control records, and one data record in ``n`` (the 1st, the (n+1)th, ...)."""
+        return cls(n)
+
+    def with_high_cost_data(self) -> TieredMetadataPolicy:
+        return TieredMetadataPolicy(self.data_sample_rate, True)
+
+
+class TieredMetadataSink:
+    """Applies a :class:`TieredMetadataPolicy` (default: control only) in front of
+    another sink. ``record`` uses the record's own tier; dropped records are not an
+    error. Under the default policy ``data_enabled`` is False, so ports skip building
+    their data records entirely."""
+
+    def __init__(self, inner: Any, policy: TieredMetadataPolicy | None = None) -> None:
+        self.inner = inner
+        self.policy = TieredMetadataPolicy.control_only() if policy is None else policy
+        self._data_ordinals = itertools.count()  # next() is atomic: thread-safe ordinals
+        self.enabled = sink_enabled(inner)
+        self.data_enabled = self.policy.data_sample_rate is not None and sink_records_data(inner)
+
+    @classmethod
+    def with_policy(cls, inner: Any, policy: TieredMetadataPolicy) -> TieredMetadataSink:
+        return cls(inner, policy)
+
+    def record(self, record: MetadataRecord) -> None:
+        self.record_with_tier(record.tier, record)
+
+    def record_with_tier(self, tier: MetadataTier, record: MetadataRecord) -> None:
+        if tier is MetadataTier.CONTROL:
+            self.inner.record(record)
+        elif tier is MetadataTier.DATA:
+            ordinal = next(self._data_ordinals)
+            rate = self.policy.data_sample_rate
+            if rate is not None and ordinal % rate == 0:
+                self.inner.record(record)
+        elif self.policy.high_cost_data:
+            self.inner.record(record)
+
+    def __repr__(self) -> str:
+        return f"TieredMetadataSink({self.inner!r}, {self.policy!r})"
+
+
+class CompositeMetadataSink:
+    """Forwards each record to every sink, in order. Every sink sees the record even when
+    an earlier one fails; the first failure is raised afterwards."""
+
+    def __init__(self, sinks: Iterable[Any]) -> None:
+        self.sinks: tuple[Any, ...] = tuple(sinks)
+        self.enabled = any(sink_enabled(sink) for sink in self.sinks)
+        self.data_enabled = any(sink_records_data(sink) for sink in self.sinks)
+
+    def record(self, record: MetadataRecord) -> None:
+        failure: BaseException | None = None
+        for sink in self.sinks:
+            try:
+                sink.record(record)
+            except Exception as error:
+                if failure is None:
+                    failure = error
+        if failure is not None:
+            raise failure
+
+    def __repr__(self) -> str:
+        return f"CompositeMetadataSink({list(self.sinks)!r})"

@@ -1,0 +1,369 @@
+"""Packets: a payload in an envelope that says where it comes from and where it goes.
+
+* :class:`PacketPayload`: ``bytes`` (an immutable buffer), ``control`` (one JSON value) or
+  ``structured`` (any Python object, in-process only).
+* :class:`MessageEndpoint`, :class:`MessageRoute`: routing facts (a node's port; an
+  optional source and a target).
+* :class:`MessageMetadata`: the envelope header (message id, workflow id, execution and
+  attempt, route).
+* :class:`Packet` (alias :data:`PortPacket`): the envelope. It is flat and slotted so
+  that moving one through an edge costs little: the header fields are attributes, and
+  :attr:`Packet.metadata` builds the :class:`MessageMetadata` view on demand.
+
+Packets are immutable by convention: nothing in Pureflow changes a packet after it is
+built. When an output port fans a packet out, every edge gets a copy whose route is that
+edge's own (source = the producing node and port, target = the edge's target); a control
+value is deep-copied for every edge after the first, so consumers never share a mutable
+JSON value. Structured objects are *not* copied: treat them as immutable (frozen
+dataclasses, tuples) or copy them yourself.
+
+Ids that are already typed (:class:`~pureflow.types.MessageId` and friends) are not
+re-validated; plain strings are validated once, when the envelope is built.
+"""
+
+from __future__ import annotations
+
+import builtins
+import enum
+import math
+from collections.abc import Callable
+from typing import Any, Final, TypeAlias
+
+from pureflow.core.context import ExecutionMetadata
+from pureflow.types import MessageId, NodeId, PortId, WorkflowId
+
+JsonValue: TypeAlias = (
+    "bool | int | float | str | list[JsonValue] | tuple[JsonValue, ...] "
+    "| dict[str, JsonValue] | None"
+)
+"""A JSON value as Python data (a tuple counts as an array)."""
+
+_MAX_CONTROL_DEPTH: Final = 512
+
+
+class PayloadKind(enum.Enum):
+    """Which variant a :class:`PacketPayload` holds."""
+
+    BYTES = "bytes"
+    CONTROL = "control"
+    STRUCTURED = "structured"
+
+
+class PacketPayload:
+    """The content of a packet. Build one with :meth:`bytes`, :meth:`control` or
+    :meth:`structured`. Equality is structural (same kind, equal value)."""
+
+    __slots__ = ("kind", "value")
+
+    kind: PayloadKind
+    value: Any
+
+    def __init__(self, kind: PayloadKind, value: Any) -> None:
+        self.kind = kind
+        self.value = value
+
+    @classmethod
+    def bytes(cls, data: builtins.bytes | bytearray | memoryview | str) -> PacketPayload:
+        """A byte payload; a ``str`` is UTF-8 encoded, a ``bytes`` object is not copied."""
+        raw: object = data
+        if type(raw) is not builtins.bytes:
+            if isinstance(raw, str):
+                raw = raw.encode("utf-8")
+            elif isinstance(raw, (bytearray | memoryview, builtins.bytes)):
+                raw = builtins.bytes(raw)
+            else:
+                kind = type(raw).__name__
+                raise TypeError(f"byte payload must be bytes-like or str, not {kind}")
+        return cls(PayloadKind.BYTES, raw)
+
+    @classmethod
+    def control(cls, value: JsonValue) -> PacketPayload:
+        """A control payload holding one JSON value (checked now: ``TypeError`` or
+        ``ValueError`` if ``value`` is not JSON data; dict keys must be strings and floats
+        finite)."""
+        _check_json(value, 0)
+        return cls(PayloadKind.CONTROL, value)
+
+    @classmethod
+    def structured(cls, value: object) -> PacketPayload:
+        """Any Python object, passed by reference (in-process only; never serialised)."""
+        return cls(PayloadKind.STRUCTURED, value)
+
+    def as_bytes(self) -> builtins.bytes | None:
+        return self.value if self.kind is PayloadKind.BYTES else None
+
+    def as_memoryview(self) -> memoryview | None:
+        """A zero-copy view of a byte payload (slice it without copying)."""
+        return memoryview(self.value) if self.kind is PayloadKind.BYTES else None
+
+    def as_control(self) -> JsonValue:
+        """The JSON value of a control payload, or None for another kind."""
+        return self.value if self.kind is PayloadKind.CONTROL else None
+
+    def as_structured(self) -> object:
+        return self.value if self.kind is PayloadKind.STRUCTURED else None
+
+    @property
+    def is_bytes(self) -> bool:
+        return self.kind is PayloadKind.BYTES
+
+    @property
+    def is_control(self) -> bool:
+        return self.kind is PayloadKind.CONTROL
+
+    @property
+    def is_structured(self) -> bool:
+        return self.kind is PayloadKind.STRUCTURED
+
+    def copy_for_fanout(self) -> PacketPayload:
+        """The payload another fan-out edge gets: a deep copy of a control value, else
+        ``self`` (bytes are immutable; structured objects are shared)."""
+        if self.kind is PayloadKind.CONTROL:
+            return PacketPayload(PayloadKind.CONTROL, _copy_json(self.value))
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PacketPayload):
+            return NotImplemented
+        return self.kind is other.kind and bool(self.value == other.value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PacketPayload.{self.kind.value}({self.value!r})"
+
+
+def _check_json(value: object, depth: int) -> None:
+    if depth > _MAX_CONTROL_DEPTH:
+        raise ValueError("control payload is nested too deeply")
+    if value is None or isinstance(value, bool | int | str):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("control payload floats must be finite")
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            _check_json(item, depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                kind = type(key).__name__
+                raise TypeError(f"control payload object keys must be str, not {kind}")
+            _check_json(item, depth + 1)
+        return
+    raise TypeError(f"control payload must be JSON data, not {type(value).__name__}")
+
+
+def _copy_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_copy_json(item) for item in value]
+    return value
+
+
+class MessageEndpoint:
+    """One port of one node."""
+
+    __slots__ = ("node_id", "port_id")
+
+    node_id: NodeId
+    port_id: PortId
+
+    def __init__(self, node_id: str, port_id: str) -> None:
+        self.node_id = node_id if type(node_id) is NodeId else NodeId(node_id)
+        self.port_id = port_id if type(port_id) is PortId else PortId(port_id)
+
+    def to_json_value(self) -> dict[str, str]:
+        return {"node_id": str(self.node_id), "port_id": str(self.port_id)}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MessageEndpoint):
+            return NotImplemented
+        return self.node_id == other.node_id and self.port_id == other.port_id
+
+    def __hash__(self) -> int:
+        return hash((self.node_id, self.port_id))
+
+    def __repr__(self) -> str:
+        return f"MessageEndpoint({str(self.node_id)!r}, {str(self.port_id)!r})"
+
+
+class MessageRoute:
+    """Where a message goes: ``source`` (None for messages injected from outside the
+    graph) and ``target``."""
+
+    __slots__ = ("_json", "source", "target")
+
+    source: MessageEndpoint | None
+    target: MessageEndpoint
+
+    def __init__(self, source: MessageEndpoint | None, target: MessageEndpoint) -> None:
+        self.source = source
+        self.target = target
+        self._json: str | None = None  # the compact JSON text, cached by the records
+
+    def to_json_value(self) -> dict[str, Any]:
+        return {
+            "source": None if self.source is None else self.source.to_json_value(),
+            "target": self.target.to_json_value(),
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MessageRoute):
+            return NotImplemented
+        return self.source == other.source and self.target == other.target
+
+    def __hash__(self) -> int:
+        return hash((self.source, self.target))
+
+    def __repr__(self) -> str:
+        return f"MessageRoute(source={self.source!r}, target={self.target!r})"
+
+
+class MessageMetadata:
+    """The envelope header: message id, workflow id, execution (id and attempt), route."""
+
+    __slots__ = ("execution", "message_id", "route", "workflow_id")
+
+    message_id: MessageId
+    workflow_id: WorkflowId
+    execution: ExecutionMetadata
+    route: MessageRoute
+
+    def __init__(
+        self,
+        message_id: str,
+        workflow_id: str,
+        execution: ExecutionMetadata,
+        route: MessageRoute,
+    ) -> None:
+        self.message_id = message_id if type(message_id) is MessageId else MessageId(message_id)
+        self.workflow_id = (
+            workflow_id if type(workflow_id) is WorkflowId else WorkflowId(workflow_id)
+        )
+        self.execution = execution
+        self.route = route
+
+    def with_route(self, route: MessageRoute) -> MessageMetadata:
+        return MessageMetadata(self.message_id, self.workflow_id, self.execution, route)
+
+    def to_json_value(self) -> dict[str, Any]:
+        """The ``message`` object of message records."""
+        return {
+            "execution": self.execution.to_json_value(),
+            "message_id": str(self.message_id),
+            "route": self.route.to_json_value(),
+            "workflow_id": str(self.workflow_id),
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MessageMetadata):
+            return NotImplemented
+        return (self.message_id, self.workflow_id, self.execution, self.route) == (
+            other.message_id,
+            other.workflow_id,
+            other.execution,
+            other.route,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.message_id, self.workflow_id, self.execution, self.route))
+
+    def __repr__(self) -> str:
+        return (
+            f"MessageMetadata(message_id={str(self.message_id)!r}, "
+            f"workflow_id={str(self.workflow_id)!r}, execution={self.execution!r}, "
+            f"route={self.route!r})"
+        )
+
+
+_new_object = object.__new__
+
+
+class Packet:
+    """A message envelope: header fields plus a :class:`PacketPayload`.
+
+    ``Packet(metadata, payload)`` builds one from a :class:`MessageMetadata`;
+    :meth:`create` builds one from plain values. The header is also available field by
+    field (``message_id``, ``workflow_id``, ``execution``, ``route``).
+    """
+
+    __slots__ = ("execution", "message_id", "payload", "route", "workflow_id")
+
+    message_id: MessageId
+    workflow_id: WorkflowId
+    execution: ExecutionMetadata
+    route: MessageRoute
+    payload: PacketPayload
+
+    def __init__(self, metadata: MessageMetadata, payload: PacketPayload) -> None:
+        self.message_id = metadata.message_id
+        self.workflow_id = metadata.workflow_id
+        self.execution = metadata.execution
+        self.route = metadata.route
+        self.payload = payload
+
+    @classmethod
+    def create(
+        cls,
+        message_id: str,
+        workflow_id: str,
+        execution: ExecutionMetadata,
+        route: MessageRoute,
+        payload: PacketPayload,
+    ) -> Packet:
+        """Build a packet from header values (strings are validated as ids)."""
+        return cls(MessageMetadata(message_id, workflow_id, execution, route), payload)
+
+    @property
+    def metadata(self) -> MessageMetadata:
+        """The header as a :class:`MessageMetadata` (built on each access)."""
+        return MessageMetadata(self.message_id, self.workflow_id, self.execution, self.route)
+
+    def into_payload(self) -> PacketPayload:
+        return self.payload
+
+    def map_payload(self, function: Callable[[PacketPayload], PacketPayload]) -> Packet:
+        """A packet with the same header (id and route included) and a new payload."""
+        return self._rebuild(self.route, function(self.payload))
+
+    def with_payload(self, payload: PacketPayload) -> Packet:
+        return self._rebuild(self.route, payload)
+
+    def with_route(self, route: MessageRoute) -> Packet:
+        return self._rebuild(route, self.payload)
+
+    def _rebuild(self, route: MessageRoute, payload: PacketPayload) -> Packet:
+        packet: Packet = _new_object(Packet)
+        packet.message_id = self.message_id
+        packet.workflow_id = self.workflow_id
+        packet.execution = self.execution
+        packet.route = route
+        packet.payload = payload
+        return packet
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Packet):
+            return NotImplemented
+        return (
+            self.message_id == other.message_id
+            and self.workflow_id == other.workflow_id
+            and self.execution == other.execution
+            and self.route == other.route
+            and self.payload == other.payload
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Packet(message_id={str(self.message_id)!r}, payload={self.payload!r})"
+
+
+PortPacket = Packet
+"""The original's name for a packet on a port."""
+
+MessageEnvelope = Packet
+"""The original's name for the envelope type."""

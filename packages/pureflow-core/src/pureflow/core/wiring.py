@@ -1,0 +1,121 @@
+"""Build the edges of a workflow: one bounded channel per edge, grouped into ports.
+
+:func:`wire_edges` turns a :class:`~pureflow.workflow.WorkflowDefinition` into each
+node's :class:`~pureflow.core.ports.PortsIn` / :class:`~pureflow.core.ports.PortsOut`.
+Edges are created in declaration order; several edges leaving one output port form a
+fan-out, several entering one input port a fan-in, both in declaration order. Each
+channel carries the edge's route (source and target endpoints), which output ports stamp
+on every packet copy. The engine attaches contexts, sinks and validators afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from pureflow.core.channel import BoundedChannel
+from pureflow.core.packets import MessageEndpoint, MessageRoute, Packet
+from pureflow.core.ports import InputPortHandle, OutputPortHandle, PortsIn, PortsOut
+from pureflow.types import NodeId, PortId
+from pureflow.workflow import EdgeDefinition, WorkflowDefinition, WorkflowGraph
+
+DEFAULT_EDGE_CAPACITY = 1
+"""The capacity of an edge that does not set one (the original's default)."""
+
+
+class NodePorts(NamedTuple):
+    """One node's port collections."""
+
+    inputs: PortsIn
+    outputs: PortsOut
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class WiredEdge:
+    """One workflow edge and the channel that carries it."""
+
+    index: int
+    definition: EdgeDefinition
+    channel: BoundedChannel[Packet]
+
+    @property
+    def capacity(self) -> int:
+        return self.channel.capacity
+
+    @property
+    def queued_count(self) -> int:
+        return len(self.channel.queue)
+
+
+class Wiring(Mapping[NodeId, NodePorts]):
+    """Node id -> :class:`NodePorts`, in node declaration order, plus :attr:`edges`."""
+
+    __slots__ = ("_nodes", "edges")
+
+    def __init__(self, nodes: dict[NodeId, NodePorts], edges: tuple[WiredEdge, ...]) -> None:
+        self._nodes = nodes
+        self.edges = edges
+
+    def __getitem__(self, node_id: NodeId) -> NodePorts:
+        return self._nodes[node_id]
+
+    def __iter__(self) -> Iterator[NodeId]:
+        return iter(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def messages_moved(self) -> int:
+        """Packets queued onto any edge so far (fan-out copies count once per edge)."""
+        return sum(edge.channel.pushed for edge in self.edges)
+
+    def close_all(self) -> None:
+        """Close every port of every node (idempotent)."""
+        for ports in self._nodes.values():
+            ports.inputs.close()
+            ports.outputs.close()
+
+    def __repr__(self) -> str:
+        return f"Wiring(nodes={len(self._nodes)}, edges={len(self.edges)})"
+
+
+def wire_edges(
+    workflow: WorkflowDefinition | WorkflowGraph,
+    default_capacity: int = DEFAULT_EDGE_CAPACITY,
+) -> Wiring:
+    """Create every edge of ``workflow`` and each node's ports.
+
+    An edge without a capacity gets ``default_capacity`` (>= 1, else ``ValueError``).
+    """
+    if isinstance(default_capacity, bool) or default_capacity < 1:
+        raise ValueError(f"default edge capacity must be >= 1, got {default_capacity!r}")
+    inputs: dict[tuple[NodeId, PortId], list[BoundedChannel[Packet]]] = {}
+    outputs: dict[tuple[NodeId, PortId], list[BoundedChannel[Packet]]] = {}
+    wired: list[WiredEdge] = []
+    for index, edge in enumerate(workflow.edges):
+        source, target = edge.source, edge.target
+        route = MessageRoute(
+            MessageEndpoint(source.node_id, source.port_id),
+            MessageEndpoint(target.node_id, target.port_id),
+        )
+        channel: BoundedChannel[Packet] = BoundedChannel(
+            edge.capacity.resolve(default_capacity), route
+        )
+        outputs.setdefault((source.node_id, source.port_id), []).append(channel)
+        inputs.setdefault((target.node_id, target.port_id), []).append(channel)
+        wired.append(WiredEdge(index, edge, channel))
+    nodes: dict[NodeId, NodePorts] = {}
+    for node in workflow.nodes:
+        in_handles = [
+            InputPortHandle(port_id, tuple(inputs.get((node.id, port_id), ())))
+            for port_id in node.input_ports
+        ]
+        out_handles = [
+            OutputPortHandle(port_id, tuple(outputs.get((node.id, port_id), ())))
+            for port_id in node.output_ports
+        ]
+        nodes[node.id] = NodePorts(
+            PortsIn(node.input_ports, in_handles), PortsOut(node.output_ports, out_handles)
+        )
+    return Wiring(nodes, tuple(wired))

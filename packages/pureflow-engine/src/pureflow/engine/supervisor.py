@@ -1,0 +1,351 @@
+"""The supervisor: one task per node, first-error policy, watchdog, and the summary.
+
+The run proceeds in this order:
+
+1. pre-flight (before any record or task): the cycle policy, then an executor for every
+   node; a failure raises and nothing runs;
+2. every edge is built through the backend; one ``node_scheduled`` record per node, in
+   declaration order;
+3. every node starts at once in its own task (declaration order); each goes through
+   :func:`pureflow.runtime.run_node`, so each ends with exactly one terminal record and
+   its ports closed;
+4. on a node's first error under fail-fast the shared cancellation token is cancelled
+   (``node execution failed: <error>``) *before* that node's outputs close, then
+   ``error/workflow_failed`` is recorded after its own records;
+5. the watchdog (if enabled) fails the run when nothing progresses, cancels the token, and
+   after ``grace_seconds`` cancels whatever still runs;
+6. the summary counts every outcome and the packets that moved.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import anyio
+from anyio.abc import TaskGroup
+from pureflow.core import (
+    CancellationError,
+    CancellationHandle,
+    DeadlockDiagnostic,
+    ErrorRecord,
+    ExecutionError,
+    ExecutionMetadata,
+    LifecycleEvent,
+    LifecycleEventKind,
+    LifecycleHook,
+    LifecycleRecord,
+    MetadataSink,
+    NodeContext,
+    NodeExecutor,
+    PureflowError,
+)
+from pureflow.engine.backend import ExecutionBackend, NodeTask, RunningEdges
+from pureflow.engine.policy import FailurePolicy, RunPolicy
+from pureflow.engine.registry import ExecutorRegistry
+from pureflow.engine.summary import DeadlockReport, RunSummary
+from pureflow.engine.watchdog import format_duration, watch_progress
+from pureflow.runtime import NodeOutcome, OutcomeKind, run_node
+from pureflow.types import NodeId
+from pureflow.workflow import CycleDetected, CyclePolicy, NodeDefinition, WorkflowDefinition
+
+
+class NodeState(enum.Enum):
+    """Where a node is in its life, for progress displays."""
+
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(slots=True)
+class NodeStatus:
+    """A node's live state and timing (monotonic seconds)."""
+
+    node_id: str
+    state: NodeState = NodeState.SCHEDULED
+    started_at: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at if self.finished_at is not None else time.monotonic()
+        return end - self.started_at
+
+
+class CycleRejected(ExecutionError):
+    """A cyclic workflow was run under a policy that rejects cycles."""
+
+
+def effective_cycle_policy(workflow: WorkflowDefinition, policy: RunPolicy) -> CyclePolicy:
+    return policy.cycles if policy.cycles is not None else workflow.graph.cycles
+
+
+def preflight(
+    workflow: WorkflowDefinition, registry: ExecutorRegistry, policy: RunPolicy
+) -> list[tuple[NodeDefinition, NodeExecutor]]:
+    """Check the cycle policy and find every executor; raise before anything runs."""
+    if effective_cycle_policy(workflow, policy) is CyclePolicy.REJECT:
+        try:
+            workflow.topological_order()
+        except CycleDetected as cycle:
+            path = " -> ".join(cycle.cycle)
+            raise CycleRejected(
+                f"workflow `{workflow.id}` contains directed cycle {path}; use an explicit "
+                "feedback-loop run policy to execute cyclic graphs"
+            ) from None
+    return [(node, registry.executor_for(node)) for node in workflow.nodes]
+
+
+class Supervisor:
+    """Runs one workflow once. Use :func:`pureflow.engine.run_workflow` unless you need
+    the live view (:attr:`statuses`, :attr:`edges`) for a progress display."""
+
+    def __init__(
+        self,
+        workflow: WorkflowDefinition,
+        registry: ExecutorRegistry,
+        execution: ExecutionMetadata,
+        *,
+        policy: RunPolicy,
+        sink: MetadataSink | None,
+        hook: LifecycleHook | None,
+        backend: ExecutionBackend,
+        cancellation: CancellationHandle | None = None,
+    ) -> None:
+        self.workflow = workflow
+        self.execution = execution
+        self.policy = policy
+        self.sink = sink
+        self.hook = hook
+        self.backend = backend
+        self.cancellation = cancellation if cancellation is not None else CancellationHandle()
+        self.plan = preflight(workflow, registry, policy)
+        self.summary = RunSummary(workflow.id, len(workflow.nodes))
+        self.statuses: dict[str, NodeStatus] = {
+            node.id: NodeStatus(node.id) for node in workflow.nodes
+        }
+        self.edges: RunningEdges | None = None
+        self._group: TaskGroup | None = None
+        self._all_finished: anyio.Event | None = None
+
+    # --- the run -------------------------------------------------------------------
+
+    async def run(self) -> RunSummary:
+        """Run every node to its end and return the summary. Node failures are data in
+        the summary; only pre-flight problems and host cancellation raise."""
+        edges = self.backend.wire(self.workflow, self.policy.default_capacity)
+        self.edges = edges
+        self._all_finished = anyio.Event()
+        contexts = [
+            NodeContext(
+                self.workflow.id,
+                node.id,
+                self.execution,
+                cancellation_token=self.cancellation.token,
+                config=node.config,
+            )
+            for node, _ in self.plan
+        ]
+        for ctx in contexts:
+            self._observe_scheduled(ctx)
+        try:
+            async with anyio.create_task_group() as group:
+                self._group = group
+                watchdog_scope = anyio.CancelScope()
+                if self.policy.watchdog_seconds is not None:
+                    group.start_soon(self._watchdog, watchdog_scope)
+                async with anyio.create_task_group() as nodes:
+                    for (node, executor), ctx in zip(self.plan, contexts, strict=True):
+                        self.backend.start(nodes.start_soon, self._node_task(node, executor, ctx))
+                watchdog_scope.cancel()
+        finally:
+            self.summary.observed_message_count = edges.messages_moved()
+            edges.close_all()
+        return self.summary
+
+    def cancel(self, reason: str) -> bool:
+        """Request cooperative cancellation of every node (as Ctrl-C does)."""
+        return self.cancellation.cancel(reason)
+
+    def _node_task(
+        self, node: NodeDefinition, executor: NodeExecutor, ctx: NodeContext
+    ) -> NodeTask:
+        async def task() -> None:
+            assert self.edges is not None
+            ports = self.edges[node.id]
+            status = self.statuses[node.id]
+            status.state, status.started_at = NodeState.RUNNING, time.monotonic()
+            try:
+                outcome = await run_node(
+                    executor,
+                    ctx,
+                    ports.inputs,
+                    ports.outputs,
+                    sink=self.sink,
+                    hook=self.hook,
+                    time_limit=self.policy.time_limit_for(node.id),
+                    on_error=self._on_error,
+                )
+            except anyio.get_cancelled_exc_class():
+                self._record(node.id, NodeOutcome.of_error(CancellationError("cancelled by host")))
+                raise
+            self._record(node.id, outcome)
+
+        return task
+
+    # --- outcomes ----------------------------------------------------------------------
+
+    def _on_error(self, error: PureflowError) -> None:
+        """Called by the runner before a failing node's ports close."""
+        if self.policy.failure is FailurePolicy.FAIL_FAST:
+            self.cancellation.cancel(f"node execution failed: {error}")
+
+    def _record(self, node_id: str, outcome: NodeOutcome) -> None:
+        status = self.statuses[node_id]
+        status.finished_at = time.monotonic()
+        self._count(node_id, outcome)
+        if self.summary.pending_node_count == 0 and self._all_finished is not None:
+            self._all_finished.set()
+
+    def _count(self, node_id: str, outcome: NodeOutcome) -> None:
+        status = self.statuses[node_id]
+        if outcome.kind is OutcomeKind.COMPLETED or outcome.error is None:
+            status.state = NodeState.COMPLETED
+            self.summary.record_completed()
+            return
+        status.state = (
+            NodeState.CANCELLED if outcome.kind is OutcomeKind.CANCELLED else NodeState.FAILED
+        )
+        first = self.summary.first_error is None
+        self.summary.record_node_error(node_id, outcome.error)
+        if first:
+            self._write_workflow_failed(outcome.error, None)
+
+    def _write_workflow_failed(
+        self, error: PureflowError, diagnostic: DeadlockDiagnostic | None
+    ) -> None:
+        if self.sink is None:
+            return
+        self.sink.record(
+            ErrorRecord.workflow_failed(self.workflow.id, self.execution, error, diagnostic)
+        )
+
+    def _observe_scheduled(self, ctx: NodeContext) -> None:
+        if self.sink is not None:
+            self.sink.record(LifecycleRecord(LifecycleEventKind.NODE_SCHEDULED, ctx))
+        if self.hook is not None:
+            self.hook.observe(LifecycleEvent(LifecycleEventKind.NODE_SCHEDULED, ctx))
+
+    # --- watchdog ---------------------------------------------------------------------
+
+    def _progress(self) -> int:
+        assert self.edges is not None
+        finished = self.summary.scheduled_node_count - self.summary.pending_node_count
+        return self.edges.progress() + finished
+
+    async def _watchdog(self, scope: anyio.CancelScope) -> None:
+        timeout = self.policy.watchdog_seconds
+        assert timeout is not None
+        assert self._all_finished is not None
+        with scope:
+            await watch_progress(timeout, self._progress, self._stalled)
+            with anyio.move_on_after(self.policy.grace_seconds):
+                await self._all_finished.wait()
+            if self.summary.pending_node_count and self._group is not None:
+                self._group.cancel_scope.cancel()
+
+    def _blocked_nodes(self) -> list[dict[str, object]]:
+        assert self.edges is not None
+        blocked: list[dict[str, object]] = []
+        for node_id, status in self.statuses.items():
+            if status.state is not NodeState.RUNNING:
+                continue
+            ports = self.edges[NodeId(node_id)]
+            blocked.append(
+                {
+                    "node_id": node_id,
+                    "waiting_inputs": list(ports.inputs.waiting_ports()),
+                    "waiting_outputs": list(ports.outputs.waiting_ports()),
+                }
+            )
+        return blocked
+
+    def _stalled(self) -> None:
+        """Fire: record the diagnostic, fail the run and request cancellation."""
+        assert self.edges is not None
+        timeout = self.policy.watchdog_seconds or 0.0
+        summary = self.summary
+        cycles = effective_cycle_policy(self.workflow, self.policy)
+        allow = cycles is CyclePolicy.ALLOW
+        blocked = self._blocked_nodes()
+        edges = self.edges.edge_depths()
+        report = DeadlockReport(
+            workflow_id=self.workflow.id,
+            scheduled_node_count=summary.scheduled_node_count,
+            pending_node_count=summary.pending_node_count,
+            completed_node_count=summary.completed_node_count,
+            failed_node_count=summary.failed_node_count,
+            cancelled_node_count=summary.cancelled_node_count,
+            bounded_edge_count=len(self.workflow.edges),
+            no_progress_timeout_ms=int(timeout * 1000),
+            cycle_policy="allow_feedback_loops" if allow else "reject",
+            feedback_loop_startup="start_all_nodes" if allow else None,
+            feedback_loop_termination="all_nodes_complete" if allow else None,
+            blocked=tuple(blocked),
+            edges=tuple(edges),
+        )
+        policy_text = (
+            "AllowFeedbackLoops(FeedbackLoopRunPolicy { startup: StartAllNodes, "
+            "termination: AllNodesComplete })"
+            if allow
+            else "Reject"
+        )
+        waiting = "; ".join(_describe_blocked(blocked)) or "none"
+        error = ExecutionError(
+            f"workflow `{self.workflow.id}` watchdog detected no workflow progress for "
+            f"{format_duration(timeout)}: scheduled_nodes={report.scheduled_node_count}, "
+            f"pending_nodes={report.pending_node_count}, "
+            f"completed_nodes={report.completed_node_count}, "
+            f"failed_nodes={report.failed_node_count}, "
+            f"cancelled_nodes={report.cancelled_node_count}, "
+            f"bounded_edges={report.bounded_edge_count}, cycle_policy={policy_text}; "
+            f"blocked: {waiting}"
+        )
+        diagnostic = DeadlockDiagnostic(
+            scheduled_node_count=report.scheduled_node_count,
+            pending_node_count=report.pending_node_count,
+            bounded_edge_count=report.bounded_edge_count,
+            no_progress_timeout_ms=report.no_progress_timeout_ms,
+            cycle_policy="allow_feedback_loops" if allow else "reject_cycles",
+            completed_node_count=report.completed_node_count,
+            failed_node_count=report.failed_node_count,
+            cancelled_node_count=report.cancelled_node_count,
+            feedback_loop_startup=report.feedback_loop_startup,
+            feedback_loop_termination=report.feedback_loop_termination,
+            extra={"blocked_nodes": blocked, "edges": edges},
+        )
+        summary.deadlock_diagnostic = report
+        summary.record_workflow_error(error)
+        self._write_workflow_failed(error, diagnostic)
+        self.cancellation.cancel(f"node execution failed: {error}")
+
+
+def _describe_blocked(blocked: Iterable[dict[str, object]]) -> list[str]:
+    parts = []
+    for entry in blocked:
+        inputs = entry["waiting_inputs"]
+        outputs = entry["waiting_outputs"]
+        where = []
+        if inputs:
+            where.append("receiving on " + ", ".join(map(str, inputs)))  # type: ignore[call-overload]
+        if outputs:
+            where.append("sending on " + ", ".join(map(str, outputs)))  # type: ignore[call-overload]
+        parts.append(f"`{entry['node_id']}` " + (" and ".join(where) or "running"))
+    return parts

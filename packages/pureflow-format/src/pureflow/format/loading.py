@@ -1,0 +1,92 @@
+"""Reading documents from files and standard input, and the one-call loaders.
+
+``-`` means standard input (read as bytes, JSON unless a format is given). Read
+failures raise :class:`~pureflow.format.WorkflowFileError` with the original's wording:
+``failed to read `{path}`: {OS error text} (os error N)``, or
+``... stream did not contain valid UTF-8``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pureflow.format.decoding import TextDecodeError, document_text, parse_raw
+from pureflow.format.diagnostics import WorkflowDocumentError, WorkflowFileError
+from pureflow.format.documents import RawWorkflowDocument
+from pureflow.format.formats import STDIN_PATH, DocumentFormat, format_for_path
+from pureflow.workflow import WorkflowDefinition
+
+
+def os_error_text(err: OSError) -> str:
+    """An OS error as Rust prints it: ``No such file or directory (os error 2)``."""
+    if err.strerror and err.errno is not None:
+        return f"{err.strerror} (os error {err.errno})"
+    return str(err)
+
+
+def read_document_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a file, or of standard input for ``-``; raises :class:`WorkflowFileError`."""
+    path_text = os.fspath(path)
+    try:
+        if path_text == STDIN_PATH:
+            return sys.stdin.buffer.read()
+        with open(path_text, "rb") as handle:
+            return handle.read()
+    except OSError as err:
+        raise WorkflowFileError(path_text, os_error_text(err)) from None
+
+
+def read_document_text(path: str | os.PathLike[str]) -> str:
+    """The UTF-8 text of a file (or ``-`` for standard input), a leading BOM dropped.
+
+    Raises :class:`WorkflowFileError` when the file cannot be read or is not UTF-8.
+    """
+    data = read_document_bytes(path)
+    try:
+        return document_text(data)
+    except TextDecodeError:
+        raise WorkflowFileError(os.fspath(path), "stream did not contain valid UTF-8") from None
+
+
+def parse_workflow(text: str | bytes, format: DocumentFormat) -> WorkflowDefinition:
+    """Decode and validate a workflow document.
+
+    Raises :class:`WorkflowDocumentError` (stage ``"decode"`` or ``"format"``) listing every
+    problem. Rule sets on nodes are not looked at.
+    """
+    return parse_raw(text, format).to_workflow()
+
+
+def load_raw(
+    path: str | os.PathLike[str],
+    *,
+    format: DocumentFormat | None = None,
+) -> RawWorkflowDocument:
+    """Read and decode a workflow file without validating it (format from the extension)."""
+    chosen = format or format_for_path(path)
+    text = read_document_text(path)
+    try:
+        return parse_raw(text, chosen)
+    except WorkflowDocumentError as err:
+        err.source = os.fspath(path)
+        raise
+
+
+def load_workflow(
+    path: str | os.PathLike[str],
+    *,
+    format: DocumentFormat | None = None,
+) -> WorkflowDefinition:
+    """Read, decode and validate a workflow file; ``-`` reads standard input.
+
+    The format comes from the extension (case-insensitive; none means JSON) unless
+    ``format`` is given. Raises :class:`~pureflow.format.UnsupportedExtension`,
+    :class:`WorkflowFileError` or :class:`WorkflowDocumentError`.
+    """
+    raw = load_raw(path, format=format)
+    try:
+        return raw.to_workflow()
+    except WorkflowDocumentError as err:
+        err.source = os.fspath(path)
+        raise

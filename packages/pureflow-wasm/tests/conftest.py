@@ -1,0 +1,91 @@
+"""Fixtures for the WebAssembly tests: test guests, the uppercase test data, built Python guests."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from pureflow.wasm import CompileCache, PortBatch, WasmComponent, port_batches_from_json
+from pureflow.wasm.build import build_guest, componentize_py_available
+
+TESTS = Path(__file__).resolve().parent
+GUESTS = TESTS / "guests"
+TESTDATA = TESTS / "testdata"
+
+
+def _load_guests_module() -> ModuleType:
+    name = "pureflow_wasm_test_guests"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, GUESTS / "wat_guests.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+wat_guests = _load_guests_module()
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def guests() -> ModuleType:
+    """The WAT guest helper module (``tests/guests/wat_guests.py``)."""
+    return wat_guests
+
+
+@pytest.fixture(scope="session")
+def guest_wasm() -> dict[str, bytes]:
+    """Every hand-written guest, compiled to component bytes once per session."""
+    names = ["uppercase", "failing", "trapping", "infinite_loop", "memory_hog"]
+    return {name: wat_guests.guest_wasm(name) for name in names}
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> CompileCache:
+    """An empty compile cache in a temporary directory."""
+    return CompileCache(tmp_path / "wasm-cache")
+
+
+@pytest.fixture(scope="session")
+def uppercase(guest_wasm: dict[str, bytes]) -> WasmComponent:
+    """The WAT uppercase guest, loaded without a cache."""
+    return WasmComponent.load(guest_wasm["uppercase"], cache=False, name="uppercase")
+
+
+@pytest.fixture(scope="session")
+def uppercase_inputs() -> list[PortBatch]:
+    """The original's ``testdata/inputs.json``."""
+    return port_batches_from_json((TESTDATA / "inputs.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def uppercase_expected() -> list[PortBatch]:
+    """The original's ``testdata/expected-outputs.json``."""
+    return port_batches_from_json((TESTDATA / "expected-outputs.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def python_guest_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Python test guests built with componentize-py (once per session)."""
+    if not componentize_py_available():  # pragma: no cover - the dev env installs it
+        pytest.skip("componentize-py is not installed (pip install 'pureflow-wasm[build]')")
+    out = tmp_path_factory.mktemp("python-guests")
+    build_guest(GUESTS / "python_uppercase" / "uppercase_guest.py", out / "uppercase.wasm")
+    build_guest(GUESTS / "python_wasi_probe" / "wasi_probe_guest.py", out / "wasi_probe.wasm")
+    return out
+
+
+@pytest.fixture(scope="session")
+def python_cache(tmp_path_factory: pytest.TempPathFactory) -> CompileCache:
+    """One compile cache shared by the Python-guest tests (they compile in ~5 s each)."""
+    return CompileCache(tmp_path_factory.mktemp("python-guest-cache"))

@@ -1,0 +1,475 @@
+"""The node adapter with real core ports: streaming, collect mode, the host boundary,
+error mapping, cancellation, and an event loop that keeps running while a guest runs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import anyio
+import pytest
+from pureflow.core import (
+    CancellationError,
+    CancellationHandle,
+    ExecutionError,
+    ExecutionMetadata,
+    MessageEndpoint,
+    MessageRoute,
+    NodeContext,
+    Packet,
+    PacketPayload,
+    PortsIn,
+    PortsOut,
+    bounded_edge_channel,
+)
+from pureflow.wasm import WasmComponent, WasmLimits, WasmLoadError
+from pureflow.wasm.abi import GuestBytes, GuestControl
+from pureflow.wasm.node import WasmNode, guest_packet_from_core, wasm_node_from_manifest_entry
+
+pytestmark = pytest.mark.anyio
+
+EXECUTION = ExecutionMetadata.first_attempt("run-1")
+NODE = "wasm"
+
+
+def packet(i: int, payload: Any = None, *, port: str = "in") -> Packet:
+    if payload is None:
+        payload = f"packet {i}".encode()
+    if not isinstance(payload, PacketPayload):
+        payload = PacketPayload.bytes(payload)
+    route = MessageRoute(MessageEndpoint("source", "out"), MessageEndpoint(NODE, port))
+    return Packet.create(f"msg-{i}", "flow", EXECUTION, route, payload)
+
+
+class Harness:
+    """source -(in ports)-> wasm node -(out ports)-> sink, over bounded core edges."""
+
+    def __init__(
+        self,
+        node: WasmNode,
+        *,
+        in_ports: Sequence[str] = ("in",),
+        out_ports: Sequence[str] = ("out",),
+        connected_out: Sequence[str] | None = None,
+        capacity: int = 8,
+    ) -> None:
+        self.node = node
+        self.handle = CancellationHandle()
+        self.ctx = NodeContext("flow", NODE, EXECUTION, cancellation_token=self.handle.token)
+        self.sources: dict[str, PortsOut] = {}
+        in_handles = []
+        for port in in_ports:
+            route = MessageRoute(MessageEndpoint("source", "out"), MessageEndpoint(NODE, port))
+            out_h, in_h = bounded_edge_channel("out", port, capacity, route=route)
+            self.sources[port] = PortsOut(["out"], [out_h])
+            in_handles.append(in_h)
+        self.inputs = PortsIn(in_ports, in_handles, context=self.ctx)
+        out_handles = []
+        self.sinks: dict[str, PortsIn] = {}
+        for port in connected_out if connected_out is not None else out_ports:
+            route = MessageRoute(MessageEndpoint(NODE, port), MessageEndpoint("sink", "in"))
+            out_h, in_h = bounded_edge_channel(port, "in", capacity, route=route)
+            out_handles.append(out_h)
+            self.sinks[port] = PortsIn(["in"], [in_h])
+        self.outputs = PortsOut(out_ports, out_handles, context=self.ctx)
+        self.received: dict[str, list[Packet]] = {port: [] for port in self.sinks}
+        self.error: BaseException | None = None
+
+    async def run_node(self) -> None:
+        try:
+            await self.node.run(self.ctx, self.inputs, self.outputs)
+        except Exception as err:
+            self.error = err
+        finally:
+            self.inputs.close()
+            self.outputs.close()
+
+    async def feed(self, port: str, packets: Sequence[Packet]) -> None:
+        source = self.sources[port]
+        try:
+            for item in packets:
+                await source.send("out", item)
+        finally:
+            source.close()
+
+    async def drain(self, port: str) -> None:
+        async for item in self.sinks[port].iter("in"):
+            self.received[port].append(item)
+
+    async def run(
+        self,
+        feeds: dict[str, Sequence[Packet]] | None = None,
+        *,
+        extra: Callable[[], Awaitable[None]] | None = None,
+        limit: float = 20,
+    ) -> None:
+        feeds = feeds or {}
+        with anyio.fail_after(limit):
+            async with anyio.create_task_group() as tg:
+                for port in self.sources:
+                    tg.start_soon(self.feed, port, feeds.get(port, []))
+                for port in self.sinks:
+                    tg.start_soon(self.drain, port)
+                if extra is not None:
+                    tg.start_soon(extra)
+                await self.run_node()
+
+
+def payloads(packets: Sequence[Packet]) -> list[bytes | None]:
+    return [p.payload.as_bytes() for p in packets]
+
+
+@pytest.fixture
+def wasm_node(uppercase: WasmComponent) -> Callable[..., WasmNode]:
+    def make(component: WasmComponent | None = None, **kwargs: Any) -> WasmNode:
+        return WasmNode(component or uppercase, **kwargs)
+
+    return make
+
+
+def constant(guests: ModuleType, batches: list[dict[str, Any]]) -> WasmComponent:
+    return WasmComponent.load(guests.constant_output_wasm(batches), cache=False)
+
+
+# --- streaming and collect ------------------------------------------------------------
+
+
+async def test_uppercase_streams_through_real_ports(wasm_node: Callable[..., WasmNode]) -> None:
+    harness = Harness(wasm_node())
+    sent = [packet(1, b"hello from wasm"), packet(2, b"second packet")]
+    await harness.run({"in": sent})
+    assert harness.error is None
+    out = harness.received["out"]
+    assert payloads(out) == [b"HELLO FROM WASM", b"SECOND PACKET"]
+    assert [p.message_id for p in out] == ["msg-1", "msg-2"]
+    assert all(p.workflow_id == "flow" and p.execution == EXECUTION for p in out)
+    # The host owns routes: the output edge's route, not the echoed input route.
+    assert out[0].route == MessageRoute(MessageEndpoint(NODE, "out"), MessageEndpoint("sink", "in"))
+
+
+async def test_batches_are_bounded_and_order_is_kept(wasm_node: Callable[..., WasmNode]) -> None:
+    node = wasm_node(batch_size=4)
+    harness = Harness(node, capacity=16)
+    sent = [packet(i) for i in range(30)]
+    await harness.run({"in": sent})
+    assert harness.error is None
+    assert payloads(harness.received["out"]) == [f"PACKET {i}".encode() for i in range(30)]
+    assert node.invocations >= math.ceil(30 / 4)
+
+
+async def test_collect_mode_invokes_exactly_once(wasm_node: Callable[..., WasmNode]) -> None:
+    node = wasm_node(mode="collect")
+    harness = Harness(node, capacity=2)
+    await harness.run({"in": [packet(i) for i in range(20)]})
+    assert harness.error is None
+    assert node.invocations == 1
+    assert len(harness.received["out"]) == 20
+
+
+async def test_streaming_answers_before_the_input_ends(wasm_node: Callable[..., WasmNode]) -> None:
+    """Each packet is only sent after the previous answer arrived: a barrier would hang."""
+    node = wasm_node(batch_size=8)
+    harness = Harness(node, capacity=1)
+    answered = [anyio.Event() for _ in range(50)]
+
+    async def source() -> None:
+        out = harness.sources["in"]
+        try:
+            for i in range(50):
+                await out.send("out", packet(i))
+                await answered[i].wait()
+        finally:
+            out.close()
+
+    async def sink() -> None:
+        async for item in harness.sinks["out"].iter("in"):
+            harness.received["out"].append(item)
+            answered[len(harness.received["out"]) - 1].set()
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(source)
+            tg.start_soon(sink)
+            await harness.run_node()
+    assert harness.error is None
+    assert len(harness.received["out"]) == 50
+    assert node.invocations == 50
+
+
+async def test_no_input_invokes_once_with_nothing(wasm_node: Callable[..., WasmNode]) -> None:
+    node = wasm_node()
+    harness = Harness(node)
+    await harness.run({"in": []})
+    assert harness.error is None
+    assert node.invocations == 1
+    assert harness.received["out"] == []
+
+
+async def test_ports_are_grouped_in_port_id_order(wasm_node: Callable[..., WasmNode]) -> None:
+    node = wasm_node(mode="collect")
+    harness = Harness(node, in_ports=("zeta", "alpha"))
+    await harness.run(
+        {
+            "zeta": [packet(1, b"z1", port="zeta"), packet(2, b"z2", port="zeta")],
+            "alpha": [packet(3, b"a1", port="alpha")],
+        }
+    )
+    assert harness.error is None
+    assert payloads(harness.received["out"]) == [b"A1", b"Z1", b"Z2"]
+
+
+async def test_unconnected_output_port_drops(wasm_node: Callable[..., WasmNode]) -> None:
+    harness = Harness(wasm_node(), connected_out=[])
+    await harness.run({"in": [packet(1)]})
+    assert harness.error is None
+
+
+# --- the host boundary --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"port-id": "rogue"}, "WASM-OUTPUT-001: output port `rogue` is not declared"),
+        (
+            {"workflow_id": "other-flow"},
+            "WASM-OUTPUT-001: packet workflow `other-flow` does not match workflow `flow`",
+        ),
+        (
+            {"execution_id": "run-2"},
+            "WASM-OUTPUT-001: packet execution `run-2` attempt 1 does not match execution "
+            "`run-1` attempt 1",
+        ),
+        ({"attempt": 2}, "does not match execution `run-1` attempt 1"),
+        ({"message_id": "bad id"}, "WASM-OUTPUT-001: identifier validation failed: message id"),
+        ({"control": '{"x": NaN}'}, "WASM-OUTPUT-001: guest returned invalid control payload"),
+    ],
+)
+async def test_invalid_output_never_reaches_downstream(
+    guests: ModuleType, bad: dict[str, str], message: str
+) -> None:
+    good = {
+        "port-id": "out",
+        "packets": [guests.packet_json("good-1"), guests.packet_json("good-2")],
+    }
+    fields = {"message_id": "evil", **bad}
+    port = fields.pop("port-id", "out")
+    evil = {"port-id": port, "packets": [guests.packet_json(**fields)]}
+    batches = (
+        [good, evil]
+        if port != "out"
+        else [{"port-id": "out", "packets": [*good["packets"], *evil["packets"]]}]
+    )
+    harness = Harness(WasmNode(constant(guests, batches)))
+    await harness.run({"in": [packet(1)]})
+    assert isinstance(harness.error, ExecutionError)
+    assert str(harness.error).startswith("CDT-EXEC-001: node execution failed: WASM-OUTPUT-001")
+    assert message in str(harness.error)
+    assert harness.received["out"] == []
+
+
+async def test_valid_control_output_reaches_downstream(guests: ModuleType) -> None:
+    batches = [
+        {"port-id": "out", "packets": [guests.packet_json("c1", control='{"b":[1,2],"a":null}')]}
+    ]
+    harness = Harness(WasmNode(constant(guests, batches)))
+    await harness.run({"in": [packet(1)]})
+    assert harness.error is None
+    (out,) = harness.received["out"]
+    assert out.payload == PacketPayload.control({"a": None, "b": [1, 2]})
+
+
+def test_core_packets_convert_to_the_wit() -> None:
+    control = packet(1, PacketPayload.control({"b": 1, "a": {"z": True, "y": "é"}}))
+    guest = guest_packet_from_core(control)
+    assert guest.payload == GuestControl('{"a":{"y":"é","z":true},"b":1}')
+    assert guest.metadata.message_id == "msg-1"
+    assert guest.metadata.route.source is not None
+    assert guest_packet_from_core(packet(2, b"raw")).payload == GuestBytes(b"raw")
+
+
+async def test_structured_payload_cannot_cross(wasm_node: Callable[..., WasmNode]) -> None:
+    harness = Harness(wasm_node())
+    await harness.run({"in": [packet(1, PacketPayload.structured(object()))]})
+    assert isinstance(harness.error, ExecutionError)
+    assert "WASM-INPUT-001: payload is not supported by WIT ABI 0.1.0" in str(harness.error)
+
+
+# --- errors, cancellation, the event loop ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("guest", "message"),
+    [
+        (
+            "failing",
+            "CDT-EXEC-001: node execution failed: WASM-GUEST-001: "
+            "guest returned guest-failure: boom",
+        ),
+        (
+            "trapping",
+            "CDT-EXEC-001: node execution failed: WASM-TRAP-001: guest invoke failed: "
+            "wasm trap: wasm `unreachable` instruction executed",
+        ),
+    ],
+)
+async def test_guest_errors_become_execution_errors(
+    guest_wasm: dict[str, bytes], guest: str, message: str
+) -> None:
+    harness = Harness(WasmNode(WasmComponent.load(guest_wasm[guest], cache=False)))
+    await harness.run({"in": [packet(1)]})
+    assert isinstance(harness.error, ExecutionError)
+    assert str(harness.error) == message
+    assert harness.error.to_json()["code"] == "CDT-EXEC-001"
+    assert harness.received["out"] == []
+
+
+async def test_fuel_error_keeps_its_code(guest_wasm: dict[str, bytes]) -> None:
+    component = WasmComponent.load(
+        guest_wasm["infinite_loop"], cache=False, limits=WasmLimits(fuel=10_000)
+    )
+    harness = Harness(WasmNode(component))
+    await harness.run({"in": [packet(1)]})
+    assert "WASM-FUEL-001: guest exceeded Wasmtime fuel limit of 10000 units" in str(harness.error)
+
+
+def spinning(guest_wasm: dict[str, bytes], **limits: Any) -> WasmComponent:
+    return WasmComponent.load(
+        guest_wasm["infinite_loop"], cache=False, limits=WasmLimits(fuel=2**63, **limits)
+    )
+
+
+async def test_token_cancellation_interrupts_a_running_guest(guest_wasm: dict[str, bytes]) -> None:
+    harness = Harness(WasmNode(spinning(guest_wasm)))
+    stamps: dict[str, float] = {}
+
+    async def cancel_later() -> None:
+        await anyio.sleep(0.2)
+        stamps["cancel"] = time.perf_counter()
+        harness.handle.cancel("test shutdown")
+
+    original = harness.run_node
+
+    async def run_and_stamp() -> None:
+        await original()
+        stamps["done"] = time.perf_counter()
+
+    harness.run_node = run_and_stamp  # type: ignore[method-assign]
+    await harness.run({"in": [packet(1)]}, extra=cancel_later, limit=10)
+    assert isinstance(harness.error, CancellationError)
+    assert str(harness.error) == "CDT-CANCEL-001: execution cancelled: test shutdown"
+    latency = stamps["done"] - stamps["cancel"]
+    print(f"node cancellation latency: {latency * 1000:.2f} ms")
+    assert latency < 0.5
+
+
+async def test_anyio_cancellation_interrupts_a_running_guest(guest_wasm: dict[str, bytes]) -> None:
+    node = WasmNode(spinning(guest_wasm))
+    harness = Harness(node)
+    started = time.perf_counter()
+    with anyio.fail_after(10):
+        with anyio.move_on_after(0.2) as scope:
+            await harness.node.run(harness.ctx, harness.inputs, harness.outputs)
+    elapsed = time.perf_counter() - started
+    assert scope.cancelled_caught
+    print(f"anyio cancellation: node returned {elapsed - 0.2:.4f} s after the deadline")
+    assert elapsed < 0.7
+
+
+async def test_event_loop_keeps_running_while_a_guest_runs(guest_wasm: dict[str, bytes]) -> None:
+    harness = Harness(WasmNode(spinning(guest_wasm, deadline=0.5)))
+    ticks: list[float] = []
+    done = anyio.Event()
+
+    async def ticker() -> None:
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            await anyio.sleep(0.01)
+
+    async def node_then_stop() -> None:
+        await harness.run({"in": [packet(1)]})
+        done.set()
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ticker)
+            tg.start_soon(node_then_stop)
+    assert isinstance(harness.error, ExecutionError)
+    assert "WASM-DEADLINE-001: guest exceeded its deadline of 0.5 s" in str(harness.error)
+    assert len(ticks) >= 20, f"the event loop ticked only {len(ticks)} times in 0.5 s"
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert max(gaps) < 0.2
+
+
+async def test_pre_cancelled_node_never_invokes(wasm_node: Callable[..., WasmNode]) -> None:
+    node = wasm_node(mode="collect")
+    harness = Harness(node)
+    harness.handle.cancel("stop before start")
+    await harness.run({"in": []})
+    assert isinstance(harness.error, CancellationError)
+    assert node.invocations == 0
+
+
+# --- construction -----------------------------------------------------------------------
+
+
+def test_node_arguments_are_checked(uppercase: WasmComponent) -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        WasmNode(uppercase, batch_size=0)
+    with pytest.raises(ValueError, match="mode"):
+        WasmNode(uppercase, mode="barrier")  # type: ignore[arg-type]
+    assert "stream" in repr(WasmNode(uppercase))
+
+
+def test_manifest_entry_builds_a_node(tmp_path: Path, guest_wasm: dict[str, bytes]) -> None:
+    components = tmp_path / "manifests" / "components"
+    components.mkdir(parents=True)
+    (components / "upper.wasm").write_bytes(guest_wasm["uppercase"])
+    node = wasm_node_from_manifest_entry(
+        {"node": "wasm-upper", "component": "components/upper.wasm", "fuel": 12345},
+        base_dir=tmp_path / "manifests",
+        cache=False,
+        batch_size=3,
+    )
+    assert node.component.limits.fuel == 12345
+    assert node.component.name == "wasm-upper"
+    assert node.batch_size == 3
+    default = wasm_node_from_manifest_entry(
+        {"node": "n", "component": str(components / "upper.wasm")}, cache=False
+    )
+    assert default.component.limits.fuel == 100_000_000
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"node": "n", "component": "x.wasm", "extra": 1}, "unknown field `extra`"),
+        ({"component": "x.wasm"}, "missing field `node`"),
+        ({"node": "n"}, "missing field `component`"),
+        ({"node": "n", "component": "x.wasm", "fuel": -1}, "`fuel` must be a non-negative integer"),
+        ({"node": "n", "component": ""}, "`component` must be a path"),
+    ],
+)
+def test_manifest_entry_errors(entry: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=f"invalid WASM component manifest: {message}"):
+        wasm_node_from_manifest_entry(entry, cache=False)
+
+
+def test_manifest_entry_with_a_missing_component(tmp_path: Path) -> None:
+    with pytest.raises(WasmLoadError, match="failed to read WASM component"):
+        wasm_node_from_manifest_entry({"node": "n", "component": "nope.wasm"}, base_dir=tmp_path)
+
+
+def test_lazy_exports() -> None:
+    import pureflow.wasm
+
+    assert pureflow.wasm.WasmNode is WasmNode
+    assert json.loads(json.dumps({"ok": True}))
+    with pytest.raises(AttributeError):
+        pureflow.wasm.DoesNotExist  # type: ignore[attr-defined]  # noqa: B018

@@ -1,0 +1,149 @@
+"""The rules model: declarative content routing for rule nodes, as pure data.
+
+A :class:`RuleSet` holds :class:`Rule` objects, each a :class:`Condition` (a closed
+vocabulary over the payload, tags, provenance and execution context, with ``And``/``Or``/
+``Not`` and constants) and a :class:`RuleAction` (``Route``, ``Drop``, ``DeadLetter``,
+``Tag``, ``Halt``). :func:`evaluate` turns a rule set, a payload and an
+:class:`EvaluationContext` into a :class:`RuleDecision`, without I/O or state.
+:func:`parse_rule_set` and :func:`rule_set_to_json` are the JSON codec (the original's
+serde shape; unknown keys rejected, validation always applied).
+
+Nothing here depends on anything outside the standard library and ``pureflow.types``.
+"""
+
+from pureflow.workflow.rules.actions import (
+    DEAD_LETTER_PORT,
+    DeadLetter,
+    Drop,
+    Halt,
+    Route,
+    RuleAction,
+    Tag,
+)
+from pureflow.workflow.rules.codec import (
+    MAX_CONDITION_DEPTH,
+    action_to_json,
+    condition_to_json,
+    parse_action,
+    parse_condition,
+    parse_rule_set,
+    parse_scalar,
+    rule_set_to_json,
+    scalar_to_json,
+)
+from pureflow.workflow.rules.conditions import (
+    Always,
+    And,
+    ArrivedOnPort,
+    Condition,
+    ConditionSurface,
+    ExecutionMetadataEq,
+    FieldAbsent,
+    FieldComparison,
+    FieldEq,
+    FieldExists,
+    FieldGt,
+    FieldGte,
+    FieldIn,
+    FieldLt,
+    FieldLte,
+    FieldMatches,
+    FieldNeq,
+    HopCountGt,
+    HopCountLte,
+    Never,
+    Not,
+    Or,
+    SourceNode,
+    TagAbsent,
+    TagEq,
+    TagExists,
+    WorkflowIs,
+)
+from pureflow.workflow.rules.errors import (
+    AllMatchesTerminalAction,
+    EmptyFieldPath,
+    EmptyRuleId,
+    EmptyRuleSetId,
+    RuleError,
+    RuleSetParseError,
+)
+from pureflow.workflow.rules.evaluation import (
+    ConditionTrace,
+    EvaluationContext,
+    RuleDecision,
+    condition_matches,
+    evaluate,
+    json_equals,
+)
+from pureflow.workflow.rules.glob import GlobPattern
+from pureflow.workflow.rules.model import EvaluationStrategy, Rule, RuleSet
+from pureflow.workflow.rules.paths import ABSENT, FieldPath
+from pureflow.workflow.rules.scalar import ScalarKind, ScalarValue, format_float
+
+__all__ = [
+    "ABSENT",
+    "DEAD_LETTER_PORT",
+    "MAX_CONDITION_DEPTH",
+    "AllMatchesTerminalAction",
+    "Always",
+    "And",
+    "ArrivedOnPort",
+    "Condition",
+    "ConditionSurface",
+    "ConditionTrace",
+    "DeadLetter",
+    "Drop",
+    "EmptyFieldPath",
+    "EmptyRuleId",
+    "EmptyRuleSetId",
+    "EvaluationContext",
+    "EvaluationStrategy",
+    "ExecutionMetadataEq",
+    "FieldAbsent",
+    "FieldComparison",
+    "FieldEq",
+    "FieldExists",
+    "FieldGt",
+    "FieldGte",
+    "FieldIn",
+    "FieldLt",
+    "FieldLte",
+    "FieldMatches",
+    "FieldNeq",
+    "FieldPath",
+    "GlobPattern",
+    "Halt",
+    "HopCountGt",
+    "HopCountLte",
+    "Never",
+    "Not",
+    "Or",
+    "Route",
+    "Rule",
+    "RuleAction",
+    "RuleDecision",
+    "RuleError",
+    "RuleSet",
+    "RuleSetParseError",
+    "ScalarKind",
+    "ScalarValue",
+    "SourceNode",
+    "Tag",
+    "TagAbsent",
+    "TagEq",
+    "TagExists",
+    "WorkflowIs",
+    "action_to_json",
+    "condition_matches",
+    "condition_to_json",
+    "evaluate",
+    "format_float",
+    "json_equals",
+    "parse_action",
+    "parse_condition",
+    "parse_rule_set",
+    "parse_scalar",
+    "rule_set_to_json",
+    "scalar_to_json",
+]
