@@ -10,10 +10,12 @@ from pureflow.cli.commands import (
     completions,
     explain,
     inspect,
+    run,
     schema,
     validate,
     validate_manifest,
 )
+from pureflow.cli.tracing import TracingFilterError, configure_from_environment
 
 
 def _version() -> str:
@@ -39,6 +41,7 @@ for command in (
     validate.command,
     inspect.command,
     explain.command,
+    run.command,
     validate_manifest.command,
     schema.command,
     completions.command,
@@ -47,5 +50,10 @@ for command in (
 
 
 def main() -> None:
-    """Console entry point: run the CLI with the program name ``pureflow``."""
+    """Console entry point: set up tracing, then run the CLI as ``pureflow``."""
+    try:
+        configure_from_environment()
+    except TracingFilterError as err:
+        click.echo(f"error: {err}", err=True)
+        raise SystemExit(1) from None
     cli.main(args=sys.argv[1:], prog_name="pureflow")

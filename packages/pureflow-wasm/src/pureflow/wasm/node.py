@@ -76,7 +76,7 @@ from pureflow.wasm.abi import (
     canonical_json,
 )
 from pureflow.wasm.cache import CompileCache
-from pureflow.wasm.component import WasmComponent
+from pureflow.wasm.component import Invocation, WasmComponent
 from pureflow.wasm.errors import (
     WasmCancelledError,
     WasmError,
@@ -228,8 +228,16 @@ class WasmNode:
             batches = _group(items)
         except WasmError as err:
             raise ExecutionError(err.coded_message) from err
-        result = await self._invoke(ctx, batches, logger)
+        done = await self._invoke(ctx, batches, logger)
         self.invocations += 1
+        result = done.outputs
+        ctx.logger.debug(
+            "wasm invocation: %d packets in, %d out, %d fuel, %.3f ms",
+            len(items),
+            sum(len(b.packets) for b in result),
+            done.fuel_consumed,
+            done.seconds * 1000,
+        )
         try:
             sends = _to_core(ctx, outputs, result)
         except WasmError as err:
@@ -241,7 +249,7 @@ class WasmNode:
 
     async def _invoke(
         self, ctx: NodeContext, batches: list[PortBatch], logger: logging.Logger
-    ) -> list[PortBatch]:
+    ) -> Invocation:
         token = ctx.cancellation_token
         request = token.request
         if request is not None:
@@ -254,8 +262,8 @@ class WasmNode:
             finally:
                 stop.set()  # token cancelled, anyio cancellation, or the call is over
 
-        call = functools.partial(self.component.invoke, batches, stop, logger=logger)
-        result: list[PortBatch] | None = None
+        call = functools.partial(self.component.invoke_detailed, batches, stop, logger=logger)
+        result: Invocation | None = None
         error: WasmError | None = None
         async with anyio.create_task_group() as tg:
             tg.start_soon(watch)
