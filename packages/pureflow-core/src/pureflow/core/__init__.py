@@ -16,7 +16,10 @@ The node-facing half of Pureflow, with no engine in it:
 * :mod:`~pureflow.core.lifecycle`: lifecycle events and hooks;
 * :mod:`~pureflow.core.executor`: the :class:`NodeExecutor` and :class:`BatchExecutor`
   protocols;
-* :mod:`~pureflow.core.wiring`: :func:`wire_edges`, a workflow's edges as ports.
+* :mod:`~pureflow.core.wiring`: :func:`wire_edges`, a workflow's edges as ports;
+* :mod:`~pureflow.core.component`: :func:`component` and :class:`Component` (node code
+  with its declared ports, config schema and effects, bound by a document's
+  ``component``), :class:`NodeConfig`, :func:`import_object`.
 
 A node is an ``async`` function of its context and ports::
 
@@ -31,6 +34,21 @@ Everything runs on anyio (asyncio or trio); no public signature exposes anyio ty
 """
 
 from pureflow.core.channel import BoundedChannel
+from pureflow.core.component import (
+    Component,
+    ComponentConfigError,
+    ComponentFactory,
+    ComponentSpec,
+    ImportReferenceError,
+    NodeConfig,
+    RunIn,
+    as_component,
+    component,
+    component_of,
+    import_object,
+    node_capabilities_for,
+    node_contract_for,
+)
 from pureflow.core.context import (
     CancellationHandle,
     CancellationRequest,
@@ -143,6 +161,10 @@ __all__ = [
     "CancellationRequest",
     "CancellationState",
     "CancellationToken",
+    "Component",
+    "ComponentConfigError",
+    "ComponentFactory",
+    "ComponentSpec",
     "CompositeMetadataSink",
     "DeadlockDiagnostic",
     "ErrorCode",
@@ -156,6 +178,7 @@ __all__ = [
     "ExternalEffectKind",
     "ExternalEffectRecord",
     "FunctionNodeExecutor",
+    "ImportReferenceError",
     "InMemoryMetadataSink",
     "InputPort",
     "InputPortHandle",
@@ -176,6 +199,7 @@ __all__ = [
     "MetadataRecord",
     "MetadataSink",
     "MetadataTier",
+    "NodeConfig",
     "NodeContext",
     "NodeExecutor",
     "NodeFunction",
@@ -201,6 +225,7 @@ __all__ = [
     "QueuePressureKind",
     "QueuePressureRecord",
     "RetryDisposition",
+    "RunIn",
     "SendPermit",
     "TieredMetadataPolicy",
     "TieredMetadataSink",
@@ -208,9 +233,15 @@ __all__ = [
     "ValidationErrorKind",
     "WiredEdge",
     "Wiring",
+    "as_component",
     "as_pureflow_error",
     "bounded_edge_channel",
+    "component",
+    "component_of",
     "encode_json_line",
+    "import_object",
+    "node_capabilities_for",
+    "node_contract_for",
     "node_executor",
     "sink_records_data",
     "wire_edges",

@@ -20,6 +20,7 @@ The run proceeds in this order:
 from __future__ import annotations
 
 import enum
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ from pureflow.engine.watchdog import format_duration, watch_progress
 from pureflow.runtime import NodeOutcome, OutcomeKind, run_node
 from pureflow.types import NodeId
 from pureflow.workflow import CycleDetected, CyclePolicy, NodeDefinition, WorkflowDefinition
+
+_log = logging.getLogger("pureflow.engine")
 
 
 class NodeState(enum.Enum):
@@ -231,11 +234,16 @@ class Supervisor:
     def _write_workflow_failed(
         self, error: PureflowError, diagnostic: DeadlockDiagnostic | None
     ) -> None:
+        """Record ``error/workflow_failed``. A sink failure here is logged, not raised: it
+        must not crash the run and lose the summary, which still carries the error."""
         if self.sink is None:
             return
-        self.sink.record(
-            ErrorRecord.workflow_failed(self.workflow.id, self.execution, error, diagnostic)
-        )
+        try:
+            self.sink.record(
+                ErrorRecord.workflow_failed(self.workflow.id, self.execution, error, diagnostic)
+            )
+        except Exception:
+            _log.warning("metadata sink failed to record workflow_failed", exc_info=True)
 
     def _observe_scheduled(self, ctx: NodeContext) -> None:
         if self.sink is not None:
@@ -331,9 +339,11 @@ class Supervisor:
             feedback_loop_termination=report.feedback_loop_termination,
             extra={"blocked_nodes": blocked, "edges": edges},
         )
+        first = summary.first_error is None
         summary.deadlock_diagnostic = report
         summary.record_workflow_error(error)
-        self._write_workflow_failed(error, diagnostic)
+        if first:  # at most one workflow_failed per run (the original could write two)
+            self._write_workflow_failed(error, diagnostic)
         self.cancellation.cancel(f"node execution failed: {error}")
 
 

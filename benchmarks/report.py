@@ -1,0 +1,385 @@
+"""Turning samples into the report: medians, ratios, target verdicts and tables.
+
+Everything here works on plain JSON-able dicts (what ``--json`` writes), so ``run.py
+--render saved.json`` prints the tables of an earlier run without measuring anything.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from registry import (
+    ASYNCIO,
+    CPU_SCALING_TARGET,
+    FAN_OUT_IN,
+    LINEAR3,
+    LINEAR10,
+    MEMORY_LIMIT_MIB,
+    PUREFLOW,
+    SHAPES,
+    STARTUP_LIMIT,
+    Row,
+)
+
+# -- statistics -------------------------------------------------------------------------
+
+
+def median_or_none(values: Sequence[float]) -> float | None:
+    """The median, or None for no values."""
+    return statistics.median(values) if values else None
+
+
+def outcome(samples: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """``{"error": ...}`` or ``{"skipped": ...}`` if the samples are not all measurements."""
+    for sample in samples:
+        if "error" in sample:
+            return {"error": sample["error"]}
+    skipped = [s["skipped"] for s in samples if "skipped" in s]
+    if skipped or not samples:
+        return {"skipped": skipped[0] if skipped else "not run"}
+    return None
+
+
+def rate(sample: dict[str, Any]) -> float:
+    """Packets per second of one throughput sample."""
+    return float(sample["packets"]) / float(sample["seconds"])
+
+
+def summarise_row(
+    row: Row, samples: list[dict[str, Any]], reference: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Medians over the rounds; the ratio is taken per round, then its median."""
+    summary: dict[str, Any] = {
+        "id": row.id,
+        "system": row.case.system,
+        "shape": row.case.shape,
+        "api": row.case.api,
+        "metadata": row.case.metadata,
+        "capacity": row.capacity if row.case.bounded else None,
+        "payload": row.payload,
+        "samples": samples,
+    }
+    bad = outcome(samples)
+    if bad is not None:
+        return summary | bad
+    reference_by_round = {s["round"]: s for s in reference if "seconds" in s}
+    ratios = [
+        rate(s) / rate(reference_by_round[s["round"]])
+        for s in samples
+        if s["round"] in reference_by_round
+    ]
+    p50 = [s["latency_p50_ns"] for s in samples if "latency_p50_ns" in s]
+    p99 = [s["latency_p99_ns"] for s in samples if "latency_p99_ns" in s]
+    return summary | {
+        "packets_per_second": statistics.median(rate(s) for s in samples),
+        "ratio": median_or_none(ratios),
+        "peak_rss_mib": statistics.median(s["peak_rss_kib"] for s in samples) / 1024,
+        "latency_p50_ns": median_or_none(p50),
+        "latency_p99_ns": median_or_none(p99),
+    }
+
+
+def describe(sample: dict[str, Any]) -> str:
+    """One progress line's worth of a sample."""
+    if "packets" in sample:
+        return f"{rate(sample):,.0f} packets/s, {sample['peak_rss_kib'] / 1024:.1f} MiB"
+    if "seconds" in sample:
+        return f"{sample['seconds'] * 1e3:.2f} ms, {sample['peak_rss_kib'] / 1024:.1f} MiB"
+    return str(sample.get("error") or sample.get("skipped"))
+
+
+def errors(report: dict[str, Any]) -> list[str]:
+    """The ids of every row or entry that failed."""
+    found: list[str] = []
+    for name in ("throughput", "memory", "static", "cpu"):
+        found += [entry["id"] for entry in report[name] if "error" in entry]
+    if report["startup"] and "error" in report["startup"]:
+        found.append(report["startup"]["id"])
+    return found
+
+
+# -- targets ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RatioTarget:
+    """A minimum ratio to the reference row for Pureflow rows (capacity 64, every payload)."""
+
+    label: str
+    shapes: tuple[str, ...]
+    api: str
+    metadata: str
+    minimum: float
+
+
+RATIO_TARGETS = (
+    RatioTarget("per-item, metadata off, linear", (LINEAR3, LINEAR10), "item", "off", 1.2),
+    RatioTarget("per-item, metadata off, fan-out/fan-in", (FAN_OUT_IN,), "item", "off", 0.6),
+    RatioTarget(
+        "per-item, control-only metadata, linear", (LINEAR3, LINEAR10), "item", "control", 0.8
+    ),
+    RatioTarget(
+        "per-item, JSONL metadata to a file, linear", (LINEAR3, LINEAR10), "item", "jsonl", 0.2
+    ),
+    RatioTarget("batch API (64), metadata off, linear", (LINEAR3, LINEAR10), "batch", "off", 5.0),
+    RatioTarget("batch API (64), metadata off, fan-out/fan-in", (FAN_OUT_IN,), "batch", "off", 7.5),
+)
+
+NOT_MEASURED = "not yet measured"
+
+
+def measured(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows that have numbers."""
+    return [r for r in rows if "packets_per_second" in r]
+
+
+def evaluate_targets(report: dict[str, Any]) -> list[dict[str, str]]:
+    """Every target of the issue with its measured value and verdict, or NOT_MEASURED."""
+    rows = measured(report["throughput"])
+    pureflow = [r for r in rows if r["system"] == PUREFLOW and r["capacity"] in (None, 64)]
+    verdicts: list[dict[str, str]] = []
+
+    def add(label: str, need: str, value: str, ok: bool | None) -> None:
+        verdict = NOT_MEASURED if ok is None else ("met" if ok else "NOT met")
+        verdicts.append({"target": label, "need": need, "measured": value, "verdict": verdict})
+
+    for target in RATIO_TARGETS:
+        ratios = [
+            r["ratio"]
+            for r in pureflow
+            if r["shape"] in target.shapes
+            and r["api"] == target.api
+            and r["metadata"] == target.metadata
+            and r["ratio"] is not None
+        ]
+        worst = min(ratios) if ratios else None
+        add(
+            target.label,
+            f">= {target.minimum:g}",
+            "-" if worst is None else f"{worst:.2f} (worst row)",
+            None if worst is None else worst >= target.minimum,
+        )
+
+    behind: list[str] = []
+    compared = 0
+    for peer in (r for r in rows if r["system"] not in (PUREFLOW, ASYNCIO)):
+        ours = [
+            r["packets_per_second"]
+            for r in pureflow
+            if (r["shape"], r["api"], r["payload"], r["metadata"])
+            == (peer["shape"], peer["api"], peer["payload"], "off")
+        ]
+        if ours:
+            compared += 1
+            if max(ours) <= peer["packets_per_second"]:
+                behind.append(f"{peer['system']} {peer['shape']} {peer['api']} {peer['payload']} B")
+    add(
+        "ahead of every peer on every shape",
+        "faster than each peer row",
+        "-" if not compared else (f"behind: {', '.join(behind)}" if behind else f"{compared} rows"),
+        None if not compared else not behind,
+    )
+
+    memory = [m for m in report["memory"] if m["system"] == PUREFLOW and "growth_mib" in m]
+    add(
+        "memory: 10-node chain, capacity 64",
+        f"growth <= {MEMORY_LIMIT_MIB:g} MiB",
+        f"{memory[0]['growth_mib']:+.1f} MiB" if memory else "-",
+        None if not memory else memory[0]["growth_mib"] <= MEMORY_LIMIT_MIB,
+    )
+
+    for entry in report["static"]:
+        if "within_nlogn" in entry:
+            add(
+                f"static scale: {entry['phase']}",
+                "no worse than n log n",
+                f"exponent {entry['last_exponent']:.2f} (n log n: {entry['nlogn_exponent']:.2f})",
+                bool(entry["within_nlogn"]),
+            )
+        else:
+            add(f"static scale: {entry['phase']}", "no worse than n log n", "-", None)
+
+    startup = report["startup"]
+    has_startup = bool(startup) and "ratio" in startup
+    add(
+        "start-up: pureflow validate vs python -c pass",
+        f"<= {STARTUP_LIMIT:g}x",
+        f"{startup['ratio']:.1f}x" if has_startup else "-",
+        None if not has_startup else startup["ratio"] <= STARTUP_LIMIT,
+    )
+
+    cpu = [c for c in report["cpu"] if c["system"] == PUREFLOW and "scaling" in c]
+    add(
+        "CPU-bound: two process-node branches vs one",
+        f">= {CPU_SCALING_TARGET:g}x",
+        f"{cpu[0]['scaling']:.2f}x" if cpu else "-",
+        None if not cpu else cpu[0]["scaling"] >= CPU_SCALING_TARGET,
+    )
+    return verdicts
+
+
+# -- rendering --------------------------------------------------------------------------
+
+
+def fmt_ns(value: float | None) -> str:
+    """A duration in nanoseconds as µs, ms or s; ``-`` for none."""
+    if value is None:
+        return "-"
+    if value >= 1e9:
+        return f"{value / 1e9:.2f} s"
+    if value >= 1e6:
+        return f"{value / 1e6:.1f} ms"
+    return f"{value / 1e3:.1f} µs"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> str:
+    """A Markdown table, or the same cells aligned in plain columns."""
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in [header, *rows]
+    )
+
+
+def throughput_cells(row: dict[str, Any]) -> list[str]:
+    """The cells of one throughput row; a row without numbers says why."""
+    capacity = "-" if row["capacity"] is None else str(row["capacity"])
+    payload = "1 KiB" if row["payload"] == 1024 else f"{row['payload']} B"
+    head = [row["system"], row["api"], row["metadata"], capacity, payload]
+    if "packets_per_second" not in row:
+        return [*head, _status(row), "-", "-", "-", "-"]
+    ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
+    return [
+        *head,
+        f"{row['packets_per_second']:,.0f}",
+        ratio,
+        f"{row['peak_rss_mib']:.1f}",
+        fmt_ns(row["latency_p50_ns"]),
+        fmt_ns(row["latency_p99_ns"]),
+    ]
+
+
+def _status(entry: dict[str, Any]) -> str:
+    """Why an entry has no numbers: ``error: ...`` or ``skipped: ...``."""
+    if "error" in entry:
+        return f"error: {entry['error']}"
+    return f"skipped: {entry.get('skipped', 'not run')}"
+
+
+def render_throughput(rows: list[dict[str, Any]], markdown: bool) -> list[str]:
+    header = [
+        "system", "API", "metadata", "capacity", "payload",
+        "packets/s", "ratio", "peak RSS MiB", "p50 latency", "p99 latency",
+    ]  # fmt: skip
+    out: list[str] = []
+    for shape in SHAPES:
+        cells = [throughput_cells(r) for r in rows if r["shape"] == shape]
+        if cells:
+            out += ["", f"### {shape}", "", table(header, cells, markdown)]
+    return out
+
+
+def render_memory(entries: list[dict[str, Any]], markdown: bool) -> list[str]:
+    header = ["system", "shape", "packets", "peak RSS MiB", "packets", "peak RSS MiB", "growth"]
+    cells: list[list[str]] = []
+    for m in entries:
+        small, large = (f"{n:,}" for n in m["packets"])
+        if "growth_mib" in m:
+            rss = [f"{v:.1f}" for v in m["peak_rss_mib"]]
+            growth = f"{m['growth_mib']:+.1f} MiB"
+            cells.append([m["system"], m["shape"], small, rss[0], large, rss[1], growth])
+        else:
+            cells.append([m["system"], m["shape"], small, "-", large, "-", _status(m)])
+    title = "### memory (capacity 64, 1 KiB payloads)"
+    return ["", title, "", table(header, cells, markdown)] if cells else []
+
+
+def render_static(entries: list[dict[str, Any]], markdown: bool) -> list[str]:
+    if not entries:
+        return []
+    sizes: list[int] = entries[0]["nodes"]
+    header = [
+        "phase", *(f"{n:,} nodes" for n in sizes),
+        "exponent (fit)", "exponent (last step)", "time/(n log n), first = 1",
+    ]  # fmt: skip
+    cells: list[list[str]] = []
+    for s in entries:
+        if "seconds" in s:
+            last = f"{s['last_exponent']:.2f} (n log n: {s['nlogn_exponent']:.2f})"
+            cells.append(
+                [
+                    s["phase"],
+                    *(f"{t * 1e3:.2f} ms" for t in s["seconds"]),
+                    f"{s['exponent']:.2f}",
+                    last,
+                    " / ".join(f"{v:.2f}" for v in s["per_nlogn"]),
+                ]
+            )
+        else:
+            cells.append([s["phase"], *(["-"] * len(sizes)), "-", "-", _status(s)])
+    return ["", "### static scale", "", table(header, cells, markdown)]
+
+
+def render_startup(entry: dict[str, Any] | None, markdown: bool) -> list[str]:
+    if not entry:
+        return []
+    header = ["python -c pass", "pureflow validate (3 nodes)", "ratio"]
+    if "ratio" in entry:
+        python_ms = entry["python_seconds"] * 1e3
+        validate_ms = entry["validate_seconds"] * 1e3
+        cells = [[f"{python_ms:.1f} ms", f"{validate_ms:.1f} ms", f"{entry['ratio']:.1f}x"]]
+    else:
+        cells = [["-", "-", _status(entry)]]
+    return ["", "### start-up", "", table(header, cells, markdown)]
+
+
+def render_cpu(entries: list[dict[str, Any]], markdown: bool) -> list[str]:
+    header = ["system", "1 branch (packets/s)", "2 branches (packets/s)", "scaling"]
+    cells: list[list[str]] = []
+    for c in entries:
+        if "scaling" in c:
+            cells.append(
+                [
+                    c["system"],
+                    f"{c['one_branch']:,.1f}",
+                    f"{c['two_branches']:,.1f}",
+                    f"{c['scaling']:.2f}x",
+                ]
+            )
+        else:
+            cells.append([c["system"], "-", "-", _status(c)])
+    title = "### CPU-bound branches in worker processes"
+    return ["", title, "", table(header, cells, markdown)] if cells else []
+
+
+def render(report: dict[str, Any], markdown: bool) -> str:
+    """The whole report as text: a header, one table per section, then the targets."""
+    machine = report["machine"]
+    out = [
+        f"command: {report['command']}",
+        f"machine: {machine['cpu_model']}, nproc {machine['nproc']}, Python {machine['python']}"
+        f", load average {machine['loadavg_start']} at start"
+        f", {machine.get('loadavg_end', '-')} at the end",
+        f"size: {report['size']} ({report['packets']:,} packets per throughput measurement), "
+        f"rounds: {report['rounds']}, wall time {report['wall_seconds']:.0f} s",
+    ]
+    out += render_throughput(report["throughput"], markdown)
+    out += render_memory(report["memory"], markdown)
+    out += render_static(report["static"], markdown)
+    out += render_startup(report["startup"], markdown)
+    out += render_cpu(report["cpu"], markdown)
+    verdicts = [[v["target"], v["need"], v["measured"], v["verdict"]] for v in report["targets"]]
+    out += [
+        "",
+        "### targets",
+        "",
+        table(["target", "need", "measured", "verdict"], verdicts, markdown),
+    ]
+    return "\n".join(out) + "\n"

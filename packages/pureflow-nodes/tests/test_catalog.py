@@ -1,0 +1,102 @@
+"""The catalog: every standard component declares ports, a valid config schema, a
+description and its effects; entry points publish the same objects; the README lists
+every component."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pureflow.nodes
+import pytest
+from pureflow.contract import ConfigSchema, EffectCapability
+from pureflow.core import Component, component_of
+from pureflow.engine import discover_components, merge_catalogs
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+EXPECTED = {
+    "batch",
+    "collect",
+    "count",
+    "dedupe",
+    "delay",
+    "filter",
+    "map",
+    "merge",
+    "print",
+    "rate-limit",
+    "read-csv",
+    "read-jsonl",
+    "read-lines",
+    "sequence",
+    "split",
+    "tee",
+    "write-csv",
+    "write-jsonl",
+    "write-lines",
+}
+
+
+def test_catalog_names() -> None:
+    catalog = pureflow.nodes.catalog()
+    assert set(catalog) == EXPECTED
+    assert list(catalog) == sorted(catalog)
+    assert all(isinstance(item, Component) for item in catalog.values())
+    assert pureflow.nodes.catalog()["map"] is catalog["map"]  # the same objects every time
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_component_is_fully_declared(name: str) -> None:
+    spec = pureflow.nodes.catalog()[name].spec
+    assert spec.name == name
+    assert spec.description
+    assert spec.description[0].isupper()
+    assert spec.config_schema is not None
+    ConfigSchema(spec.config_schema)  # a valid Draft 2020-12 schema
+    assert spec.config_schema.get("additionalProperties") is False
+    assert spec.run_in == "loop"
+    # Variadic ports only where the component is about any number of ports.
+    assert (spec.inputs is None) == (name == "merge")
+    assert (spec.outputs is None) == (name == "tee")
+
+
+def test_file_components_declare_filesystem_effects() -> None:
+    catalog = pureflow.nodes.catalog()
+    for name, item in catalog.items():
+        effects = set(item.spec.effects)
+        reads = EffectCapability.FILESYSTEM_READ in effects
+        writes = EffectCapability.FILESYSTEM_WRITE in effects
+        assert reads == name.startswith("read-"), name
+        assert writes == (name.startswith("write-") or name == "collect"), name
+
+
+def test_entry_points_publish_the_catalog() -> None:
+    discovered = discover_components()
+    catalog = pureflow.nodes.catalog()
+    for name, item in catalog.items():
+        assert discovered.get(name) is item, name
+    assert merge_catalogs(catalog, discovered).keys() >= catalog.keys()
+
+
+def test_every_class_is_exported_and_decorated() -> None:
+    for cls in pureflow.nodes.COMPONENT_CLASSES:
+        assert component_of(cls) is not None
+        assert getattr(pureflow.nodes, cls.__name__) is cls
+
+
+def test_readme_table_lists_every_component_with_its_ports() -> None:
+    text = README.read_text(encoding="utf-8")
+    rows = {
+        match.group(1): match.group(0)
+        for match in re.finditer(r"^\| `([a-z-]+)` \|.*$", text, re.MULTILINE)
+    }
+    assert set(rows) == EXPECTED
+    for name, row in rows.items():
+        spec = pureflow.nodes.catalog()[name].spec
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        for port in (spec.inputs or ()) + (spec.outputs or ()):
+            assert f"`{port}`" in row, (name, port)
+        for effect in spec.effects:
+            assert effect.label in cells[-1], (name, effect)
+        for key in spec.config_schema["properties"]:  # type: ignore[index]
+            assert f"`{key}`" in row, (name, key)
