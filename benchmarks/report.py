@@ -11,12 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cases.common import FAN_OUT_IN, LINEAR3, LINEAR10
 from registry import (
     ASYNCIO,
     CPU_SCALING_TARGET,
-    FAN_OUT_IN,
-    LINEAR3,
-    LINEAR10,
     MEMORY_LIMIT_MIB,
     PUREFLOW,
     SHAPES,

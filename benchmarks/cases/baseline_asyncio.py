@@ -80,7 +80,7 @@ async def _sink(inbox: Queue, upstreams: int, latencies: list[int]) -> int:
                 return count
         else:
             if item.__class__ is tuple:
-                latencies.append(clock() - item[0])  # type: ignore[index]
+                latencies.append(clock() - item[0])
             count += 1
 
 

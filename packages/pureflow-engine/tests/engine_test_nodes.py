@@ -17,7 +17,6 @@ from pureflow.core import (
     FunctionNodeExecutor,
     InMemoryMetadataSink,
     LifecycleEvent,
-    LifecycleEventKind,
     NodeContext,
     PortsIn,
     PortsOut,
@@ -201,6 +200,7 @@ def counts(summary: RunSummary) -> dict[str, int]:
 
 def expect(
     scheduled: int,
+    *,
     completed: int = 0,
     failed: int = 0,
     cancelled: int = 0,

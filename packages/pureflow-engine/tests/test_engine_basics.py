@@ -52,7 +52,7 @@ from pureflow.engine import (
 )
 from pureflow.workflow import CyclePolicy
 
-# --- 1. policy defaults -----------------------------------------------------------------------
+# --- 1. policy defaults ---------------------------------------------------------------
 
 
 def test_1_default_policy() -> None:
@@ -92,7 +92,7 @@ def test_time_limits_per_node_and_by_default() -> None:
     assert policy.time_limit_for("other") == 2.0
 
 
-# --- 2-7. running, observing, registries --------------------------------------------------
+# --- 2-7. running, observing, registries ----------------------------------------------
 
 
 @pytest.mark.anyio
@@ -164,8 +164,7 @@ async def test_6_missing_executor_fails_before_anything_runs() -> None:
     with pytest.raises(MissingExecutor) as caught:
         await run_workflow(graph, {"present": visits}, metadata=sink, hook=hook)
     assert str(caught.value) == (
-        "CDT-EXEC-001: node execution failed: no executor registered for workflow node "
-        "`missing`"
+        "CDT-EXEC-001: node execution failed: no executor registered for workflow node `missing`"
     )
     assert caught.value.node_id == "missing"
     assert visits.order == []
@@ -226,7 +225,7 @@ async def test_execution_metadata_passes_through_unchanged() -> None:
     assert visits.seen == [("flow", "run-9", 3), ("flow", "run-9", 3)]
 
 
-# --- 24-29. ports, capacity and flow ---------------------------------------------------------
+# --- 24-29. ports, capacity and flow --------------------------------------------------
 
 
 @pytest.mark.anyio
@@ -235,7 +234,10 @@ async def test_24_declared_ports_reach_the_executor_without_edges() -> None:
 
     @node_executor
     async def inspect(ctx: NodeContext, inputs: PortsIn, outputs: PortsOut) -> None:
-        seen[str(ctx.node_id)] = ([str(p) for p in inputs.port_ids], [str(p) for p in outputs.port_ids])
+        seen[str(ctx.node_id)] = (
+            [str(p) for p in inputs.port_ids],
+            [str(p) for p in outputs.port_ids],
+        )
         # An unconnected input is at end of stream at once; an unconnected output drops.
         for port_id in inputs.port_ids:
             assert await inputs.recv(port_id) is None

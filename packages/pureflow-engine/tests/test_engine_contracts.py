@@ -30,8 +30,8 @@ from pureflow.core import (
     NodeExecutor,
     Packet,
     PacketPayload,
-    PortsIn,
     PortSendError,
+    PortsIn,
     PortsOut,
     node_executor,
 )
@@ -171,7 +171,7 @@ async def test_22_a_mismatched_packet_is_rejected(build: PacketBuilder, reason: 
     assert sink.received == []
 
 
-# --- 23. a batch-shaped node under contracts --------------------------------------------------
+# --- 23. a batch-shaped node under contracts ------------------------------------------
 
 BatchFunction = Callable[[BatchInputs, PortsOut], BatchOutputs]
 
@@ -212,9 +212,7 @@ def batch_graph() -> WorkflowDefinition:
 
 async def test_23_batch_node_with_contracts_delivers() -> None:
     sink = Collect()
-    summary = await run_contracted(
-        batch_graph(), {"feed": feed, "source": batch_node(stamp)}, sink
-    )
+    summary = await run_contracted(batch_graph(), {"feed": feed, "source": batch_node(stamp)}, sink)
     assert summary.terminal_state is TerminalState.COMPLETED
     assert sink.received == [b"contracted"]
 

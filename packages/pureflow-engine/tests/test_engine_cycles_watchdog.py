@@ -15,8 +15,8 @@ import json
 import anyio
 import pytest
 from engine_test_nodes import (
-    cyclic,
     counts,
+    cyclic,
     edge,
     error_keys,
     expect,
@@ -56,7 +56,7 @@ async def hold_and_receive(ctx: NodeContext, inputs: PortsIn, outputs: PortsOut)
     await inputs.recv("in")
 
 
-# --- 8-11. cycles ------------------------------------------------------------------------------
+# --- 8-11. cycles ---------------------------------------------------------------------
 
 
 async def test_8_a_cycle_is_rejected_before_anything_runs() -> None:
@@ -87,13 +87,14 @@ async def test_8_a_cycle_is_rejected_before_anything_runs() -> None:
 async def test_9_a_cycle_runs_under_the_feedback_policy(anyio_backend: str) -> None:
     """Test 9: both the graph's own setting and an explicit ``ALLOW`` run it. Visit order
     is declaration order on asyncio (trio randomises first-run order)."""
+    ran: list[str] = []
+
+    @node_executor
+    async def visit(ctx: NodeContext, inputs: PortsIn, outputs: PortsOut) -> None:
+        ran.append(str(ctx.node_id))
+
     for policy in (None, RunPolicy(cycles=CyclePolicy.ALLOW)):
-        ran: list[str] = []
-
-        @node_executor
-        async def visit(ctx: NodeContext, inputs: PortsIn, outputs: PortsOut) -> None:
-            ran.append(str(ctx.node_id))
-
+        ran.clear()
         summary = await run_workflow(cyclic(), visit, policy=policy)
         assert summary.terminal_state is TerminalState.COMPLETED
         assert counts(summary) == expect(2, completed=2)
@@ -155,7 +156,7 @@ async def test_11_feedback_loop_shutdown_by_failure() -> None:
     ]
 
 
-# --- 12-13. the watchdog on a deadlock ------------------------------------------------------
+# --- 12-13. the watchdog on a deadlock ------------------------------------------------
 
 
 async def test_12_watchdog_reports_a_deadlocked_cycle() -> None:
@@ -235,7 +236,9 @@ async def test_13_watchdog_writes_one_workflow_failed_with_the_diagnostic() -> N
     ]
     diagnostic = sink.of_type("error")[0].to_json_value()["diagnostic"]
     assert diagnostic["type"] == "workflow_deadlock"
-    assert {key: diagnostic[key] for key in diagnostic if key not in {"blocked_nodes", "edges"}} == {
+    assert {
+        key: diagnostic[key] for key in diagnostic if key not in {"blocked_nodes", "edges"}
+    } == {
         "type": "workflow_deadlock",
         "scheduled_node_count": 2,
         "pending_node_count": 2,

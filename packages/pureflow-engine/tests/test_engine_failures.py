@@ -53,7 +53,7 @@ from pureflow.engine import FailurePolicy, RunPolicy, TerminalState, run_workflo
 pytestmark = pytest.mark.anyio
 
 
-# --- 14-16. fail-fast ------------------------------------------------------------------------
+# --- 14-16. fail-fast -----------------------------------------------------------------
 
 
 async def test_14_one_failure_among_independent_nodes() -> None:
@@ -154,7 +154,7 @@ async def test_16_transform_fails_after_one_packet() -> None:
     ]
 
 
-# --- 17-18. consumers that leave early ---------------------------------------------------
+# --- 17-18. consumers that leave early ------------------------------------------------
 
 
 async def test_17_consumer_leaving_early_fails_its_producer() -> None:
@@ -213,7 +213,7 @@ async def test_18_fan_out_with_one_consumer_gone_still_delivers_to_the_other() -
     assert summary.observed_message_count == 1
 
 
-# --- 19-21. cancellation as an outcome -----------------------------------------------------
+# --- 19-21. cancellation as an outcome ------------------------------------------------
 
 
 async def test_19_a_node_returning_cancellation_cancels_the_run() -> None:
@@ -303,7 +303,7 @@ async def test_a_sink_failing_on_workflow_failed_does_not_lose_the_summary(
     ]
 
 
-# --- continue-on-error ------------------------------------------------------------------------
+# --- continue-on-error ----------------------------------------------------------------
 
 
 async def test_continue_on_error_lets_the_rest_finish() -> None:
@@ -348,8 +348,7 @@ async def test_continue_on_error_lets_the_rest_finish() -> None:
     assert str(summary.first_error) == "CDT-EXEC-001: node execution failed: source broke"
     assert error_keys(sink).count(("workflow_failed", None)) == 1
     states = {
-        rec.to_json_value()["context"]["cancellation"]["state"]
-        for rec in sink.of_type("lifecycle")
+        rec.to_json_value()["context"]["cancellation"]["state"] for rec in sink.of_type("lifecycle")
     }
     assert states == {"active"}
 
@@ -374,7 +373,7 @@ async def test_fail_fast_on_the_same_graph_cancels_the_bystander() -> None:
     )
 
 
-# --- time limits --------------------------------------------------------------------------------
+# --- time limits ----------------------------------------------------------------------
 
 
 async def test_per_node_time_limit_fails_only_that_node() -> None:
@@ -416,7 +415,7 @@ async def test_default_time_limit_applies_to_unlisted_nodes() -> None:
     )
 
 
-# --- external cancellation ----------------------------------------------------------------------
+# --- external cancellation ------------------------------------------------------------
 
 
 async def test_external_cancellation_handle_stops_the_run_cooperatively() -> None:
@@ -498,7 +497,7 @@ async def test_cancelled_before_the_run_starts_every_node_anyway() -> None:
     )
 
 
-# --- host cancellation -----------------------------------------------------------------------------
+# --- host cancellation ----------------------------------------------------------------
 
 
 async def test_host_cancellation_still_writes_every_terminal_record() -> None:

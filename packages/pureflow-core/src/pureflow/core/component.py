@@ -17,8 +17,10 @@ Write one with the :func:`component` decorator, on an ``async`` function::
             text = str(packet.payload.as_control()).upper() + suffix
             await out.send(packet.with_payload(PacketPayload.control(text)))
 
-or on a class whose ``__init__`` takes the node's config (or nothing) and whose instances
-have ``async def run(self, ctx, inputs, outputs)``::
+(a function sees the document's config as ``ctx.config``, a plain mapping), or on a class
+whose ``__init__`` takes the node's :class:`NodeConfig` (or nothing) and whose instances
+have ``async def run(self, ctx, inputs, outputs)``; only a class gets ``base_dir`` to
+resolve relative paths::
 
     @component(inputs=["in"], outputs=[], effects=["filesystem_write"])
     class Save:
@@ -54,7 +56,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Literal, TypeVar, overload
@@ -232,9 +234,12 @@ ComponentFactory = Callable[[NodeConfig], Any]
 ``"process"`` a picklable ``value -> value`` function."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Component:
     """A :class:`ComponentSpec` and the factory that builds one node's code.
+
+    Components compare (and hash) by identity: two components are the same only if they
+    are the same object.
 
     ``create`` is called once per node, before the run, with that node's config. It must
     be cheap and must not touch the outside world (files are opened when the node runs),
@@ -243,7 +248,7 @@ class Component:
     """
 
     spec: ComponentSpec
-    factory: ComponentFactory = field(compare=False)
+    factory: ComponentFactory
 
     @property
     def name(self) -> str:

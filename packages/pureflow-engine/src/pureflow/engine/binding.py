@@ -602,7 +602,7 @@ def merge_catalogs(
             previous = merged.get(name)
             if previous is None:
                 merged[name] = item
-            elif previous is not item and previous != item:
+            elif previous is not item:
                 troubles.append(
                     BindingProblem(
                         DUPLICATE_COMPONENT,
