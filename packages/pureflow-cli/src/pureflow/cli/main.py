@@ -8,6 +8,7 @@ from importlib import metadata
 import click
 from pureflow.cli.commands import (
     completions,
+    components,
     explain,
     inspect,
     run,
@@ -45,6 +46,7 @@ for command in (
     validate_manifest.command,
     schema.command,
     completions.command,
+    components.command,
 ):
     cli.add_command(command)
 

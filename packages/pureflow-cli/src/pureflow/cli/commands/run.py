@@ -70,7 +70,7 @@ def command(
     timestamps: bool,
 ) -> None:
     """Run WORKFLOW; nodes without a ``component`` run the original's demo executor."""
-    from pureflow.cli.binding import build_registry
+    from pureflow.cli.binding import bind
     from pureflow.cli.metadata_output import MetadataOutput, parse_tier
     from pureflow.cli.supervise import run_interruptibly
     from pureflow.core import ExecutionMetadata
@@ -85,7 +85,7 @@ def command(
         raise click.BadParameter(str(err), param_hint="--execution-id") from None
     tier = parse_tier(metadata_tier)
     definition = load(workflow)
-    registry = build_registry(definition, workflow, manifest_path)
+    registry = bind(definition, workflow, manifest_path=manifest_path)
     policy = RunPolicy(
         watchdog_seconds=watchdog_seconds,
         failure=FailurePolicy.FAIL_FAST
