@@ -126,9 +126,12 @@ def test_completions(shell: str) -> None:
     assert "_PUREFLOW_COMPLETE" in out
 
 
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
 def test_validate_manifest(tmp_path: Path) -> None:
     component = tmp_path / "guest.wasm"
-    component.write_bytes(b"\0asm")
+    component.write_text((EXAMPLES / "wasm-uppercase" / "uppercase.wat").read_text())
     manifest = tmp_path / "m.json"
     workflow = tmp_path / "flow.json"
     workflow.write_text(VALID)
@@ -170,3 +173,22 @@ def test_validate_manifest(tmp_path: Path) -> None:
         "error: invalid WASM component manifest: manifest node `transform` does not exist "
         "in workflow `flow`\n"
     )
+
+
+def test_validate_manifest_rejects_files_that_are_not_components(tmp_path: Path) -> None:
+    (tmp_path / "core.wasm").write_bytes(b"\0asm\x01\0\0\0")
+    manifest = tmp_path / "m.json"
+    manifest.write_text('{"components": [{"node": "a", "component": "core.wasm"}]}')
+    code, _, err = invoke("validate-manifest", str(manifest))
+    assert code == 1
+    assert err.startswith(
+        "error: invalid WASM component manifest: component for node `a` cannot be loaded: "
+    )
+    assert "core WebAssembly module, not a component" in err
+
+
+def test_wasm_wit_prints_the_batch_world() -> None:
+    code, out, _ = invoke("wasm", "wit")
+    assert code == 0
+    assert "package pureflow:batch@0.1.0;" in out
+    assert "invoke: func(inputs: list<port-batch>) -> result<list<port-batch>, batch-error>;" in out

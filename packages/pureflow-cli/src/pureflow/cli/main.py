@@ -15,6 +15,7 @@ from pureflow.cli.commands import (
     schema,
     validate,
     validate_manifest,
+    wasm,
 )
 from pureflow.cli.tracing import TracingFilterError, configure_from_environment
 
@@ -47,6 +48,7 @@ for command in (
     schema.command,
     completions.command,
     components.command,
+    wasm.command,
 ):
     cli.add_command(command)
 

@@ -17,8 +17,8 @@ from pureflow.cli.output import echo_text
 )
 @click.argument("manifest", metavar="MANIFEST")
 def command(manifest: str, workflow_path: str | None) -> None:
-    """Check for duplicate nodes, missing component files and (with ``--workflow``) nodes
-    the workflow does not have, in the original's order."""
+    """Check for duplicate nodes, missing component files, files that are not loadable
+    batch-world components, and (with ``--workflow``) nodes the workflow does not have."""
     from pureflow.format import FormatError, ManifestError, parse_wasm_manifest, read_document_text
 
     try:
@@ -40,6 +40,10 @@ def command(manifest: str, workflow_path: str | None) -> None:
             raise invalid(
                 f"component path `{entry.component}` for node `{entry.node}` is not readable"
             )
+    for entry in parsed.entries:
+        problem = _load_problem(entry.component)
+        if problem is not None:
+            raise invalid(f"component for node `{entry.node}` cannot be loaded: {problem}")
     definition = load(workflow_path) if workflow_path is not None else None
     if definition is not None:
         known = {node.id for node in definition.nodes}
@@ -52,3 +56,16 @@ def command(manifest: str, workflow_path: str | None) -> None:
     if definition is not None:
         text_out += f"workflow: `{definition.id}`\n"
     echo_text(text_out)
+
+
+def _load_problem(path: object) -> str | None:
+    """Why the file is not a loadable component exporting ``pureflow:batch/batch``."""
+    from pathlib import Path
+
+    from pureflow.wasm import WasmComponent, WasmError
+
+    try:
+        WasmComponent.load(Path(str(path)))
+    except WasmError as err:
+        return str(err)
+    return None
