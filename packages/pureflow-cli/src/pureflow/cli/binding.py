@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from pureflow.format import WasmManifest
     from pureflow.workflow import NodeDefinition, WorkflowDefinition
 
-WASM_CONFIG_KEYS = {"fuel", "memory_limit_bytes", "batch_size", "mode"}
-
 
 def base_dir_of(workflow_path: str) -> Path:
     """The folder relative references resolve against (the cwd for stdin)."""
@@ -50,9 +48,22 @@ def component_catalog() -> tuple[dict[str, Component], list[str]]:
 
 
 def _wasm_executor(
-    path: Path, node_id: str, config: Mapping[str, Any], fuel: int | None = None
+    path: Path,
+    node_id: str,
+    config: Mapping[str, Any],
+    fuel: int | None = None,
+    *,
+    base_dir: Path | None = None,
 ) -> NodeExecutor:
-    from pureflow.wasm import WasmComponent, WasmError, WasmLimits, WasmNode
+    from pureflow.wasm import WasiGrant, WasmComponent, WasmError, WasmLimits, WasmNode
+
+    wasi = config.get("wasi") or {}
+    root = base_dir or Path.cwd()
+    grant = WasiGrant(
+        read_dirs=[root / d for d in wasi.get("read_dirs", [])],
+        write_dirs=[root / d for d in wasi.get("write_dirs", [])],
+        env_vars=list(wasi.get("env", [])),
+    )
 
     limits = WasmLimits()
     fuel = config.get("fuel", fuel)
@@ -61,7 +72,7 @@ def _wasm_executor(
     if config.get("memory_limit_bytes") is not None:
         limits = limits.with_memory_limit(int(config["memory_limit_bytes"]))
     try:
-        component = WasmComponent.load(path, limits=limits, name=node_id)
+        component = WasmComponent.load(path, limits=limits, grant=grant, name=node_id)
     except WasmError as err:
         raise CliError(str(err)) from None
     return WasmNode(
@@ -71,14 +82,62 @@ def _wasm_executor(
     )
 
 
-def _wasm_resolver(node: NodeDefinition, reference: str, base_dir: Path | None) -> NodeExecutor:
+WASM_CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "fuel": {"type": "integer", "minimum": 0},
+        "memory_limit_bytes": {"type": "integer", "minimum": 1},
+        "batch_size": {"type": "integer", "minimum": 1},
+        "mode": {"enum": ["stream", "collect"]},
+        "wasi": {
+            "description": "What the guest may reach through WASI (default: nothing).",
+            "type": "object",
+            "properties": {
+                "read_dirs": {"type": "array", "items": {"type": "string"}},
+                "write_dirs": {"type": "array", "items": {"type": "string"}},
+                "env": {"type": "array", "items": {"type": "string"}},
+            },
+            "additionalProperties": False,
+        },
+    },
+    "additionalProperties": False,
+}
+
+
+def _granted_effects(config: Mapping[str, Any]) -> list[str]:
+    """The effects a node's ``wasi`` grant gives its guest (declared in its capabilities)."""
+    wasi = config.get("wasi") or {}
+    effects = []
+    if wasi.get("read_dirs"):
+        effects.append("filesystem_read")
+    if wasi.get("write_dirs"):
+        effects.append("filesystem_write")
+    if wasi.get("env"):
+        effects.append("environment_read")
+    return effects
+
+
+def _wasm_resolver(node: NodeDefinition, reference: str, base_dir: Path | None) -> Component:
+    """A ``wasm:<path>`` node: a sandboxed component (execution mode ``wasm``, strict)."""
+    from pureflow.contract import ExecutionMode
+    from pureflow.core import Component, ComponentSpec, NodeConfig
+
     path = Path(reference)
     if not path.is_absolute():
         path = (base_dir or Path.cwd()) / path
-    unknown = sorted(set(node.config or {}) - WASM_CONFIG_KEYS)
-    if unknown:
-        raise ValueError(f"unknown WASM node config key `{unknown[0]}`")
-    return _wasm_executor(path, node.id, node.config or {})
+    config = node.config if isinstance(node.config, Mapping) else {}
+    spec = ComponentSpec(
+        name=f"wasm:{reference}",
+        description="A WebAssembly component of the pureflow:batch@0.1.0 world.",
+        config_schema=WASM_CONFIG_SCHEMA,
+        effects=tuple(_granted_effects(config)),  # type: ignore[arg-type]
+        sandbox=ExecutionMode.WASM,
+    )
+
+    def create(config: NodeConfig) -> NodeExecutor:
+        return _wasm_executor(path, node.id, config, base_dir=base_dir)
+
+    return Component(spec, create)
 
 
 def _manifest_executors(

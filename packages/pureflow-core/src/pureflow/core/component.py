@@ -195,6 +195,7 @@ class ComponentSpec:
     determinism: Determinism = Determinism.UNKNOWN
     retry: RetryDisposition = RetryDisposition.UNKNOWN
     run_in: RunIn = "loop"
+    sandbox: ExecutionMode | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "inputs", _port_tuple(self.inputs, "inputs"))
@@ -210,7 +211,10 @@ class ComponentSpec:
 
     @property
     def execution_mode(self) -> ExecutionMode:
-        """``process`` for process components, else ``native``."""
+        """``sandbox`` when set (``wasm`` for WebAssembly components), else ``process``
+        for process components and ``native`` for the rest."""
+        if self.sandbox is not None:
+            return self.sandbox
         return ExecutionMode.PROCESS if self.run_in == "process" else ExecutionMode.NATIVE
 
     def to_json(self) -> dict[str, Any]:

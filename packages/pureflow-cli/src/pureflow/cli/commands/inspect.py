@@ -10,7 +10,10 @@ from pureflow.cli.output import echo_text
 @click.command("inspect", help="Inspect workflow topology, contracts, and capabilities as JSON.")
 @click.argument("workflow", metavar="WORKFLOW")
 def command(workflow: str) -> None:
-    """Print the introspection projection with passive native contracts for every node."""
+    """Print the introspection projection. Nodes bound to a component show its contract
+    (execution mode, determinism, retry, effects); other nodes get passive native
+    contracts, as the original's ``inspect`` fabricated for every node."""
+    from pureflow.cli.binding import bind, needs_binding
     from pureflow.introspection import (
         introspect_workflow,
         introspection_to_json_text,
@@ -18,5 +21,9 @@ def command(workflow: str) -> None:
     )
 
     definition = load(workflow)
-    contracts, capabilities = passive_contracts(definition)
+    if needs_binding(definition):
+        bound = bind(definition, workflow, with_demo_default=False)
+        contracts, capabilities = list(bound.contracts()), list(bound.capabilities())
+    else:
+        contracts, capabilities = passive_contracts(definition)
     echo_text(introspection_to_json_text(introspect_workflow(definition, contracts, capabilities)))
