@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 
 import anyio
-
 from pureflow.core import InMemoryMetadataSink, NodeContext, PortsIn, PortsOut, node_executor
 from pureflow.engine import run_workflow
 from pureflow.runtime import BlockingPortsIn, BlockingPortsOut, in_thread
