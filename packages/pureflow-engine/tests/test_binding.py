@@ -294,8 +294,13 @@ async def test_python_components_load_from_the_workflow_folder(tmp_path: Path) -
     )
     flow = load_workflow(path)
     before = list(sys.path)
-    bound = bind_workflow(flow, base_dir=path.parent)
-    assert sys.path == before  # the folder was searched only while importing
+    try:
+        bound = bind_workflow(flow, base_dir=path.parent)
+        # Searched first while importing; kept at the end afterwards, so a user's module
+        # can import its neighbours while the node runs.
+        assert sys.path == [*before, str(path.parent)]
+    finally:
+        sys.path[:] = before
     assert bound.nodes["words"].spec is not None
     assert bound.nodes["words"].spec.outputs == ("out",)
     assert bound.nodes["shout"].spec is not None

@@ -203,6 +203,8 @@ async def test_12_watchdog_reports_a_deadlocked_cycle() -> None:
                 "target": "second.in",
                 "queued_count": 0,
                 "capacity": 1,
+                "moved": 0,
+                "received": 0,
             },
             {
                 "edge_index": 1,
@@ -210,6 +212,8 @@ async def test_12_watchdog_reports_a_deadlocked_cycle() -> None:
                 "target": "first.in",
                 "queued_count": 0,
                 "capacity": 1,
+                "moved": 0,
+                "received": 0,
             },
         ],
     }

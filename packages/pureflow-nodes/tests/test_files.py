@@ -133,7 +133,7 @@ async def test_write_jsonl_writes_bytes_as_strings_and_rejects_objects(tmp_path:
 
 
 async def test_read_csv_with_a_header_gives_objects(tmp_path: Path) -> None:
-    (tmp_path / "in.csv").write_text('id,name\n1,"Smith, J"\n\n2,"say ""hi"""\n')
+    (tmp_path / "in.csv").write_text('id,name\n1,"Smith, J"\n\n   \n2,"say ""hi"""\n')
     flow = Flow().add("read", "builtin:read-csv", [], ["out"], {"path": "in.csv"})
     got = flow.capture("sink")
     await flow.connect("read.out", "sink.in").run(tmp_path)
@@ -169,7 +169,7 @@ async def test_read_csv_rejects_ragged_rows(tmp_path: Path) -> None:
     flow = Flow().add("read", "builtin:read-csv", [], ["out"], {"path": "in.csv"})
     flow.capture("sink")
     summary = await flow.connect("read.out", "sink.in").run(tmp_path, expect_success=False)
-    assert "a row has 3 fields, the header 2" in str(summary.first_error)
+    assert "line 2: the row has 3 fields, the header 2" in str(summary.first_error)
 
 
 async def test_write_csv_objects_and_arrays(tmp_path: Path) -> None:

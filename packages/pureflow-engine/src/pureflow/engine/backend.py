@@ -36,7 +36,10 @@ class RunningEdges(Protocol):
         ...
 
     def edge_depths(self) -> list[dict[str, object]]:
-        """Each edge's endpoints, queued count and capacity (for diagnostics)."""
+        """Each edge, in declaration order: ``edge_index``, ``source`` and ``target``
+        (``node.port``), ``queued_count``, ``capacity``, ``moved`` (packets queued onto
+        it so far) and ``received`` (packets taken off it so far). For diagnostics and
+        progress displays."""
         ...
 
     def close_all(self) -> None: ...
@@ -77,6 +80,8 @@ class InProcessEdges:
                 "target": str(edge.definition.target),
                 "queued_count": edge.queued_count,
                 "capacity": edge.capacity,
+                "moved": edge.channel.pushed,
+                "received": edge.channel.popped,
             }
             for edge in self._wiring.edges
         ]

@@ -336,6 +336,9 @@ class _Binder:
             except ImportReferenceError as err:
                 self.problem(_IMPORT_CODES[err.kind], node, f"component `{reference}`: {err}", at)
                 return None
+            if self.base_dir is not None:
+                # A user's module may import its neighbours later, while the node runs.
+                _keep_on_path(self.base_dir)
             found = as_component(target, name=reference)
             if found is None:
                 self.problem(
@@ -463,8 +466,9 @@ class _Binder:
 
 
 def _keep_on_path(base_dir: Path) -> None:
-    """Worker processes import process functions by module name and inherit ``sys.path``
-    when they start, so the workflow folder stays on it (at the end) from now on."""
+    """Keep the workflow folder on ``sys.path`` (at the end) from now on: a user's module
+    may import its neighbours while the node runs, and worker processes import process
+    functions by module name with the ``sys.path`` they inherit."""
     entry = os.fspath(base_dir)
     if entry not in sys.path:
         sys.path.append(entry)

@@ -10,7 +10,7 @@ import csv
 import io
 import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pureflow.contract import Determinism, EffectCapability, RetryDisposition
@@ -79,9 +79,14 @@ def _fieldnames(config: NodeConfig) -> list[str] | None:
     return None if names is None else [str(name) for name in names]
 
 
-def _next_rows(reader: Iterator[list[str]]) -> list[list[str]]:
-    """Worker-thread side: the next chunk of rows."""
-    return list(itertools.islice(reader, _ROWS_PER_CHUNK))
+def _next_rows(reader: Any) -> list[tuple[int, list[str]]]:
+    """Worker-thread side: the next chunk of rows, each with the line it ended on."""
+    return [(reader.line_num, row) for row in itertools.islice(reader, _ROWS_PER_CHUNK)]
+
+
+def _blank(row: list[str]) -> bool:
+    """An empty line, or one holding only whitespace: not a row."""
+    return not row or (len(row) == 1 and not row[0].strip())
 
 
 @component(
@@ -96,7 +101,7 @@ def _next_rows(reader: Iterator[list[str]]) -> list[list[str]]:
     ),
 )
 class ReadCsv:
-    """Stream a CSV file, one control payload per row (empty rows skipped).
+    """Stream a CSV file, one control payload per row (empty and blank lines skipped).
 
     With a header (default) or `fieldnames`, each row is an object of strings by column
     name, and a row with a different number of fields fails the node, naming the line;
@@ -127,8 +132,8 @@ class ReadCsv:
                     ) from err
                 if not rows:
                     return
-                for row in rows:
-                    if not row:
+                for line, row in rows:
+                    if _blank(row):
                         continue
                     if skip_header:
                         skip_header = False
@@ -139,8 +144,8 @@ class ReadCsv:
                     if names is not None:
                         if len(row) != len(names):
                             raise ExecutionError(
-                                f"read-csv: `{self.path}`: a row has {len(row)} fields, "
-                                f"the header {len(names)}: {row!r}"
+                                f"read-csv: `{self.path}` line {line}: the row has "
+                                f"{len(row)} fields, the header {len(names)}: {row!r}"
                             )
                         value = dict(zip(names, row, strict=True))
                     if not await send_or_stop(out, out.packet(PacketPayload(_CONTROL, value))):
