@@ -10,6 +10,7 @@ from pureflow.cli.commands import (
     completions,
     components,
     explain,
+    graph,
     inspect,
     run,
     schema,
@@ -42,6 +43,7 @@ def cli() -> None:
 for command in (
     validate.command,
     inspect.command,
+    graph.command,
     explain.command,
     run.command,
     validate_manifest.command,

@@ -4,17 +4,26 @@ The first SIGINT (or SIGTERM) cancels the run's token with the reason
 ``interrupted by SIGINT``: every node ends at its next port operation with its terminal
 record, and the run returns a ``cancelled`` summary. A second signal cancels the tasks
 outright (each node still records ``node_cancelled``).
+
+The run is a :class:`~pureflow.engine.Supervisor` built here (rather than through
+``run_workflow``) so that a live progress display (:mod:`pureflow.cli.progress`) can read
+its state from a task beside it; that task is cancelled as soon as the run ends.
 """
 
 from __future__ import annotations
 
 import signal
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 import anyio
 from pureflow.core import CancellationHandle, ExecutionMetadata, MetadataSink
-from pureflow.engine import ExecutorRegistry, RunPolicy, RunSummary, run_workflow
+from pureflow.engine import ExecutorRegistry, InProcessBackend, RunPolicy, RunSummary, Supervisor
 from pureflow.workflow import WorkflowDefinition
+
+if TYPE_CHECKING:
+    from pureflow.cli.progress import RunProgress
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +38,21 @@ async def _run(
     execution: ExecutionMetadata,
     policy: RunPolicy,
     sink: MetadataSink,
+    *,
+    progress: RunProgress | None = None,
 ) -> RunOutcome:
     handle = CancellationHandle()
     interrupted = False
-    summary: RunSummary | None = None
+    supervisor = Supervisor(
+        workflow,
+        registry,
+        execution,
+        policy=policy,
+        sink=sink,
+        hook=None,
+        backend=InProcessBackend(),
+        cancellation=handle,
+    )
     async with anyio.create_task_group() as group:
 
         async def watch_signals() -> None:
@@ -46,17 +66,14 @@ async def _run(
                     handle.cancel(f"interrupted by {signal.Signals(signum).name}")
 
         group.start_soon(watch_signals)
-        summary = await run_workflow(
-            workflow,
-            registry,
-            execution=execution,
-            policy=policy,
-            metadata=sink,
-            cancellation=handle,
-        )
+        if progress is not None:
+            group.start_soon(progress.show, supervisor)
+        await supervisor.run()
         group.cancel_scope.cancel()
-    assert summary is not None
-    return RunOutcome(summary, interrupted)
+    # After a second signal `run` was cancelled, but its summary still counts every node.
+    if progress is not None:
+        progress.finish(supervisor)
+    return RunOutcome(supervisor.summary, interrupted)
 
 
 def run_interruptibly(
@@ -65,6 +82,9 @@ def run_interruptibly(
     execution: ExecutionMetadata,
     policy: RunPolicy,
     sink: MetadataSink,
+    *,
+    progress: RunProgress | None = None,
 ) -> RunOutcome:
-    """Run on a fresh asyncio event loop with signal handling."""
-    return anyio.run(_run, workflow, registry, execution, policy, sink)
+    """Run on a fresh asyncio event loop with signal handling (and ``progress`` shown
+    while the run goes on, if given)."""
+    return anyio.run(partial(_run, workflow, registry, execution, policy, sink, progress=progress))

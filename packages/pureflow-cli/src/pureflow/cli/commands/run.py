@@ -55,6 +55,15 @@ if TYPE_CHECKING:
     help="Which records to keep: all, lifecycle and errors only, or every Nth data record.",
 )
 @click.option("--timestamps", is_flag=True, help="Add a sequence number and wall-clock timestamp.")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help=(
+        "No live progress. (Progress is shown on stderr only when it is a terminal, "
+        "then replaced by a table of per-node states, packet counts and durations.)"
+    ),
+)
 @click.argument("workflow", metavar="WORKFLOW")
 @click.argument("metadata", metavar="METADATA", required=False)
 def command(
@@ -68,10 +77,12 @@ def command(
     on_error: str,
     metadata_tier: str,
     timestamps: bool,
+    quiet: bool,
 ) -> None:
     """Run WORKFLOW; nodes without a ``component`` run the original's demo executor."""
     from pureflow.cli.binding import bind
     from pureflow.cli.metadata_output import MetadataOutput, parse_tier
+    from pureflow.cli.progress import RunProgress, live_progress_wanted
     from pureflow.cli.supervise import run_interruptibly
     from pureflow.core import ExecutionMetadata
     from pureflow.engine import FailurePolicy, RunPolicy
@@ -93,8 +104,12 @@ def command(
         else FailurePolicy.CONTINUE_ON_ERROR,
     )
     output = MetadataOutput(metadata, tier, timestamps=timestamps)
+    wanted = live_progress_wanted(quiet=quiet, metadata=metadata)
+    progress = RunProgress.on_stderr() if wanted else None
     try:
-        outcome = run_interruptibly(definition, registry, execution, policy, output.sink)
+        outcome = run_interruptibly(
+            definition, registry, execution, policy, output.sink, progress=progress
+        )
     finally:
         output.close()
     summary = outcome.summary
