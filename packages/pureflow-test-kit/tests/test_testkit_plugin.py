@@ -67,7 +67,9 @@ def test_plugin_fixtures_in_an_external_suite(pytester: pytest.Pytester) -> None
 
 def test_fixtures_are_listed_with_their_docs(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_nothing="def test_nothing(): pass")
-    result = pytester.runpytest("--fixtures", "-p", "no:cacheprovider")
+    # In a subprocess: an inline run resets the process's fault handlers, which would
+    # remove wasmtime's trap handler for the rest of the session.
+    result = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider")
     assert result.ret == 0
     result.stdout.fnmatch_lines(
         [
