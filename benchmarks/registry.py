@@ -128,9 +128,9 @@ def _peer_cases() -> list[Case]:
     ]
 
 
-#: Off until ``cases/pureflow_engine.py`` has its case functions (its docstring lists
-#: them): then switch it on and Pureflow's rows join every section and the target checks.
-PUREFLOW_ROWS = False
+#: Pureflow's rows (``cases/pureflow_engine.py``) in every section and the target checks;
+#: off leaves the baseline and peer rows only.
+PUREFLOW_ROWS = True
 PUREFLOW_MODULE = "cases.pureflow_engine"
 PUREFLOW_REQUIRES = ("pureflow.engine",)
 METADATA_TIERS = ("off", "control", "jsonl")

@@ -281,6 +281,7 @@ class MessageMetadata:
 
 
 _new_object = object.__new__
+_new_str = str.__new__
 
 
 class Packet:
@@ -291,16 +292,21 @@ class Packet:
     field (``message_id``, ``workflow_id``, ``execution``, ``route``).
     """
 
-    __slots__ = ("execution", "message_id", "payload", "route", "workflow_id")
+    # ``message_id`` is a property over ``_mid``/``_seq``: an output port's numbered ids
+    # (``{node}-{port}-{n}``) are only joined into a MessageId when first read, which
+    # keeps building a packet on the hot path to one object and a few slot stores.
+    __slots__ = ("_mid", "_seq", "execution", "payload", "route", "workflow_id")
 
-    message_id: MessageId
+    _mid: str
+    _seq: int | None
     workflow_id: WorkflowId
     execution: ExecutionMetadata
     route: MessageRoute
     payload: PacketPayload
 
     def __init__(self, metadata: MessageMetadata, payload: PacketPayload) -> None:
-        self.message_id = metadata.message_id
+        self._mid = metadata.message_id
+        self._seq = None
         self.workflow_id = metadata.workflow_id
         self.execution = metadata.execution
         self.route = metadata.route
@@ -317,6 +323,18 @@ class Packet:
     ) -> Packet:
         """Build a packet from header values (strings are validated as ids)."""
         return cls(MessageMetadata(message_id, workflow_id, execution, route), payload)
+
+    @property
+    def message_id(self) -> MessageId:
+        """The message id (a :class:`~pureflow.types.MessageId`)."""
+        seq = self._seq
+        if seq is None:
+            return self._mid  # type: ignore[return-value]  # a MessageId when _seq is None
+        # A numbered id from an output port whose length was checked when it was built.
+        mid: MessageId = _new_str(MessageId, self._mid + str(seq))
+        self._mid = mid
+        self._seq = None
+        return mid
 
     @property
     def metadata(self) -> MessageMetadata:
@@ -338,7 +356,8 @@ class Packet:
 
     def _rebuild(self, route: MessageRoute, payload: PacketPayload) -> Packet:
         packet: Packet = _new_object(Packet)
-        packet.message_id = self.message_id
+        packet._mid = self._mid
+        packet._seq = self._seq
         packet.workflow_id = self.workflow_id
         packet.execution = self.execution
         packet.route = route

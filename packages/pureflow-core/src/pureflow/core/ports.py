@@ -71,7 +71,13 @@ from pureflow.core.metadata.records import (
     QueuePressureRecord,
 )
 from pureflow.core.metadata.sinks import MetadataSink, sink_records_data
-from pureflow.core.packets import MessageEndpoint, MessageRoute, Packet, PacketPayload
+from pureflow.core.packets import (
+    MessageEndpoint,
+    MessageRoute,
+    Packet,
+    PacketPayload,
+    PayloadKind,
+)
 from pureflow.types import MAX_IDENTIFIER_LEN, MessageId, PortId
 from pureflow.workflow import PortDirection
 
@@ -84,6 +90,8 @@ task that never has to wait still yields at least every this many operations.
 """
 
 _unyielded = 0
+_new_object = object.__new__
+_CONTROL_KIND: Final = PayloadKind.CONTROL
 
 _INPUT: Final = PortDirection.INPUT
 _OUTPUT: Final = PortDirection.OUTPUT
@@ -313,13 +321,17 @@ class InputPort(_Port):
             self._qp(_RECEIVE_ATTEMPTED)
         if self._cancel.request is not None:
             raise PortRecvError.cancelled(self.port_id)
-        edges = self._edges
-        if len(edges) == 1 and _unyielded < CHECKPOINT_INTERVAL:
-            edge = edges[0]
-            queue = edge.queue
-            if queue:
+        if _unyielded < CHECKPOINT_INTERVAL:
+            edges = self._edges
+            if len(edges) == 1:
+                edge: Edge | None = edges[0]
+                if not edge.queue:  # type: ignore[union-attr]
+                    edge = None
+            else:
+                edge = self._ready()
+            if edge is not None:
                 _unyielded += 1
-                packet = queue.popleft()
+                packet = edge.queue.popleft()
                 edge.popped += 1
                 if edge._send_waiters:
                     edge._grant()
@@ -384,24 +396,106 @@ class InputPort(_Port):
         Returns an empty list at end of stream. Records: one ``receive_attempted``, then
         ``receive_ready`` + ``dequeued`` per packet.
         """
+        global _unyielded  # noqa: PLW0603 - the process-wide yield budget
         if max_items < 1:
             raise ValueError("max_items must be >= 1")
+        edges = self._edges
+        if (
+            len(edges) == 1
+            and not self._recording
+            and _unyielded < CHECKPOINT_INTERVAL
+            and self._cancel.request is None
+        ):
+            # The fast path: take the queued packets in one step, free their slots at once.
+            edge = edges[0]
+            queue = edge.queue
+            count = len(queue)
+            if count:
+                _unyielded += 1
+                if count <= max_items:
+                    items = list(queue)
+                    queue.clear()
+                else:
+                    popleft = queue.popleft
+                    items = [popleft() for _ in range(max_items)]
+                    count = max_items
+                edge.popped += count
+                if edge._send_waiters:
+                    edge._grant()
+                return items
+        if (
+            len(edges) > 1
+            and not self._recording
+            and _unyielded < CHECKPOINT_INTERVAL
+            and self._cancel.request is None
+        ):
+            # A fan-in: the packets recv() would return one after another (the start edge
+            # rotating after every packet), taken in one step.
+            items = self._take_rotating(max_items)
+            if items:
+                _unyielded += 1
+                return items
         first = await self.recv()
         if first is None:
             return []
         items = [first]
         while len(items) < max_items:
-            edge = self._ready()
-            if edge is None:
+            ready = self._ready()
+            if ready is None:
                 break
-            items.append(self._take(edge))
+            items.append(self._take(ready))
+        return items
+
+    def _take_rotating(self, max_items: int) -> list[Packet]:
+        """Up to ``max_items`` queued packets, one edge after another as :meth:`_ready`
+        would choose them (no records: the caller checked)."""
+        edges = self._edges
+        count = len(edges)
+        start = self._rr
+        items: list[Packet] = []
+        while len(items) < max_items:
+            for offset in range(count):
+                index = (start + offset) % count
+                edge = edges[index]
+                if edge.queue:
+                    break
+            else:
+                break
+            start = (index + 1) % count
+            items.append(edge.queue.popleft())
+            edge.popped += 1
+            if edge._send_waiters:
+                edge._grant()
+        self._rr = start
         return items
 
     def __aiter__(self) -> AsyncIterator[Packet]:
         return self
 
     async def __anext__(self) -> Packet:
-        packet = await self.recv()
+        # recv() inlined for the common case (nothing recorded, a packet queued).
+        global _unyielded  # noqa: PLW0603 - the process-wide yield budget
+        if self._recording:
+            packet = await self.recv()
+        else:
+            if self._cancel.request is not None:
+                raise PortRecvError.cancelled(self.port_id)
+            if _unyielded < CHECKPOINT_INTERVAL:
+                edges = self._edges
+                if len(edges) == 1:
+                    edge: Edge | None = edges[0]
+                    if not edge.queue:  # type: ignore[union-attr]
+                        edge = None
+                else:
+                    edge = self._ready()
+                if edge is not None:
+                    _unyielded += 1
+                    packet = edge.queue.popleft()
+                    edge.popped += 1
+                    if edge._send_waiters:
+                        edge._grant()
+                    return packet
+            packet = await self._recv_wait()
         if packet is None:
             raise StopAsyncIteration
         return packet
@@ -428,7 +522,17 @@ class InputPort(_Port):
 class OutputPort(_Port):
     """One declared output port: ``send``, ``send_many``, ``reserve``, ``try_send``."""
 
-    __slots__ = ("_fast", "_own_route", "_seq", "_validator")
+    __slots__ = (
+        "_execution",
+        "_fan",
+        "_fast",
+        "_mid_limit",
+        "_mid_prefix",
+        "_own_route",
+        "_seq",
+        "_validator",
+        "_workflow_id",
+    )
     direction: Final = _OUTPUT
 
     def __init__(self, port_id: PortId, edges: Sequence[Edge]) -> None:
@@ -437,18 +541,34 @@ class OutputPort(_Port):
         self._seq = 0
         self._own_route: MessageRoute | None = None
         self._fast: Edge | None = None
+        self._fan: tuple[Edge, ...] | None = None
+        self._forget_stamp()
         self._refresh()
 
+    def _forget_stamp(self) -> None:
+        # What packet() stamps on every packet, cached by its first call for the
+        # current context: the message id prefix ``{node}-{port}-``, the first number
+        # whose id would be too long, the workflow id, the execution and the route.
+        self._mid_prefix = ""
+        self._mid_limit = 0
+        self._workflow_id: Any = None
+        self._execution: Any = None
+        self._own_route = None
+
     def _refresh(self) -> None:
-        # The single-edge fast path applies when there is nothing else to do.
-        simple = len(self._edges) == 1 and self._validator is None and not self._recording
-        self._fast = self._edges[0] if simple and not self._closed else None
+        # The fast paths apply when there is nothing else to do: no validator, no data
+        # records, the port open. ``_fast`` is the single edge, ``_fan`` the edges of a
+        # fan-out port.
+        edges = self._edges
+        simple = self._validator is None and not self._recording and not self._closed
+        self._fast = edges[0] if simple and len(edges) == 1 else None
+        self._fan = edges if simple and len(edges) > 1 else None
 
     def _bind(
         self, context: NodeContext | None, cancel: _CancelSlot, sink: MetadataSink | None
     ) -> None:
         super()._bind(context, cancel, sink)
-        self._own_route = None
+        self._forget_stamp()
         self._refresh()
 
     def _set_validator(self, validator: OutputPacketValidator | None) -> None:
@@ -479,15 +599,26 @@ class OutputPort(_Port):
         route is the first edge's (a port without edges addresses the packet to
         itself). Needs the node context the runtime attaches.
         """
+        seq = self._seq
+        if message_id is None and seq < self._mid_limit and payload.__class__ is PacketPayload:
+            # The hot path: everything but the number was worked out by an earlier call.
+            self._seq = seq + 1
+            packet: Packet = _new_object(Packet)
+            packet._mid = self._mid_prefix
+            packet._seq = seq
+            packet.workflow_id = self._workflow_id
+            packet.execution = self._execution
+            packet.route = self._own_route  # type: ignore[assignment]  # set with the limit
+            packet.payload = payload
+            return packet
+        return self._packet_slow(payload, message_id)
+
+    def _packet_slow(self, payload: PacketPayload | bytes | str, message_id: str | None) -> Packet:
         context = self._context
         if context is None:
             raise RuntimeError(f"output port `{self.port_id}` has no node context")
         if not isinstance(payload, PacketPayload):
             payload = PacketPayload.bytes(payload)
-        if message_id is None:
-            seq = self._seq
-            self._seq = seq + 1
-            message_id = _message_id(f"{context.node_id}-{self.port_id}-{seq}")
         route = self._own_route
         if route is None:
             edges = self._edges
@@ -497,6 +628,16 @@ class OutputPort(_Port):
                 here = MessageEndpoint(context.node_id, self.port_id)
                 route = MessageRoute(here, here)
             self._own_route = route
+            self._workflow_id = context.workflow_id
+            self._execution = context.execution
+            prefix = f"{context.node_id}-{self.port_id}-"
+            digits = MAX_IDENTIFIER_LEN - len(prefix.encode("utf-8"))
+            self._mid_prefix = prefix
+            self._mid_limit = 10**digits if digits > 0 else 0
+        if message_id is None:
+            seq = self._seq
+            self._seq = seq + 1
+            message_id = _message_id(f"{context.node_id}-{self.port_id}-{seq}")
         return Packet.create(message_id, context.workflow_id, context.execution, route, payload)
 
     # -- sending --
@@ -508,20 +649,83 @@ class OutputPort(_Port):
         (the validator), and ``RuntimeError`` after :meth:`close`.
         """
         global _unyielded  # noqa: PLW0603 - the process-wide yield budget
+        edge = self._fast
+        if edge is not None and _unyielded < CHECKPOINT_INTERVAL and self._cancel.request is None:
+            queue = edge.queue
+            if len(queue) < edge.limit:
+                _unyielded += 1
+                route = edge.route
+                if route is not packet.route and route is not None:
+                    # This edge's copy: the same header and payload with the edge's route.
+                    copy: Packet = _new_object(Packet)
+                    copy._mid = packet._mid
+                    copy._seq = packet._seq
+                    copy.workflow_id = packet.workflow_id
+                    copy.execution = packet.execution
+                    copy.route = route
+                    copy.payload = packet.payload
+                    packet = copy
+                queue.append(packet)
+                edge.pushed += 1
+                if edge._recv_waiters:
+                    edge._wake_receivers()
+                return
+        elif (
+            self._fan is not None
+            and _unyielded < CHECKPOINT_INTERVAL
+            and self._cancel.request is None
+            and self._fan_ready()
+        ):
+            _unyielded += 1
+            self._fan_push(packet)
+            return
         if self._cancel.request is not None:
             raise PortSendError.cancelled(self.port_id)
-        edge = self._fast
-        if edge is not None and len(edge.queue) < edge.limit and _unyielded < CHECKPOINT_INTERVAL:
-            _unyielded += 1
+        await self._send_slow(packet)
+
+    def _fan_ready(self) -> bool:
+        """Every edge of the fan-out has a free slot now (so none waits or has left)."""
+        # A plain loop: all() over a generator costs a generator object per send.
+        for edge in self._fan:  # type: ignore[union-attr]  # noqa: SIM110
+            if len(edge.queue) >= edge.limit:
+                return False
+        return True
+
+    def _fan_room(self) -> int:
+        """Free slots every edge of the fan-out has now (0 if one is full or has left)."""
+        return min(edge.limit - len(edge.queue) for edge in self._fan)  # type: ignore[union-attr]
+
+    def _fan_push(self, packet: Packet) -> None:
+        """Queue one copy per edge (the checks were done by the caller): the first edge
+        gets the payload as it is, every other edge ``copy_for_fanout()`` (a fresh copy of
+        a control value; bytes and structured payloads are shared); each copy carries its
+        own edge's route."""
+        payload = packet.payload
+        shared = payload.kind is not _CONTROL_KIND
+        first = True
+        for edge in self._fan:  # type: ignore[union-attr]  # only called when set
+            if first or shared:
+                copy_payload = payload
+                first = False
+            else:
+                copy_payload = payload.copy_for_fanout()
             route = edge.route
-            if route is not None and packet.route is not route:
-                packet = packet._rebuild(route, packet.payload)
-            edge.queue.append(packet)
+            if route is None:
+                route = packet.route
+            if route is packet.route and copy_payload is payload:
+                copy = packet
+            else:
+                copy = _new_object(Packet)
+                copy._mid = packet._mid
+                copy._seq = packet._seq
+                copy.workflow_id = packet.workflow_id
+                copy.execution = packet.execution
+                copy.route = route
+                copy.payload = copy_payload
+            edge.queue.append(copy)
             edge.pushed += 1
             if edge._recv_waiters:
                 edge._wake_receivers()
-            return
-        await self._send_slow(packet)
 
     async def _send_slow(self, packet: Packet) -> None:
         self._check_open()
@@ -534,9 +738,56 @@ class OutputPort(_Port):
         self._commit(packet, held, dead)
 
     async def send_many(self, packets: Iterable[Packet]) -> None:
-        """``send`` each packet in order (stops at the first error)."""
-        for packet in packets:
-            await self.send(packet)
+        """``send`` each packet in order (stops at the first error).
+
+        A list or tuple on a plain single-edge port (no validator, no data records) is
+        queued in runs: as many packets as the edge has room for go in one step, and the
+        step counts once towards the yield budget.
+        """
+        global _unyielded  # noqa: PLW0603 - the process-wide yield budget
+        if not isinstance(packets, list | tuple):
+            for packet in packets:
+                await self.send(packet)
+            return
+        index = 0
+        total = len(packets)
+        while index < total:
+            edge = self._fast
+            if edge is None and self._fan is not None:
+                room = self._fan_room()
+                if room and _unyielded < CHECKPOINT_INTERVAL and self._cancel.request is None:
+                    end = min(total, index + room)
+                    for packet in packets[index:end]:
+                        self._fan_push(packet)
+                    index = end
+                    _unyielded += 1
+                    continue
+            if (
+                edge is None
+                or _unyielded >= CHECKPOINT_INTERVAL
+                or self._cancel.request is not None
+                or len(edge.queue) >= edge.limit
+            ):
+                # Waiting, yielding, cancellation, records: the one-packet path.
+                await self.send(packets[index])
+                index += 1
+                continue
+            end = min(total, index + edge.limit - len(edge.queue))
+            route = edge.route
+            queue = edge.queue
+            if route is None:
+                queue.extend(packets[index:end])
+            else:
+                append = queue.append
+                for packet in packets[index:end]:
+                    append(
+                        packet if packet.route is route else packet._rebuild(route, packet.payload)
+                    )
+            edge.pushed += end - index
+            index = end
+            _unyielded += 1
+            if edge._recv_waiters:
+                edge._wake_receivers()
 
     def try_send(self, packet: Packet) -> None:
         """Send without waiting: raises ``FULL`` if any live edge has no free slot."""
@@ -721,6 +972,7 @@ class OutputPort(_Port):
             return
         self._closed = True
         self._fast = None
+        self._fan = None
         for edge in self._edges:
             edge.close_sender()
 
