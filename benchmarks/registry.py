@@ -26,14 +26,15 @@ class Size:
     startup_reps: int
     cpu_packets: int
     timeout: float
+    wasm_packets: int
 
 
 SIZES: dict[str, Size] = {
     # CI: every case once, in well under a minute.
-    "tiny": Size(2_000, 1, (1_000, 10_000), (100, 1_000), 3, 10, 120.0),
-    "small": Size(20_000, 3, (10_000, 100_000), (100, 1_000, 10_000), 5, 60, 300.0),
+    "tiny": Size(2_000, 1, (1_000, 10_000), (100, 1_000), 3, 10, 120.0, 500),
+    "small": Size(20_000, 3, (10_000, 100_000), (100, 1_000, 10_000), 5, 60, 300.0, 5_000),
     # The README's table.
-    "full": Size(200_000, 5, (10_000, 1_000_000), (100, 1_000, 10_000), 10, 300, 900.0),
+    "full": Size(200_000, 5, (10_000, 1_000_000), (100, 1_000, 10_000), 10, 300, 900.0, 20_000),
 }
 
 PAYLOADS = (1, 1024)
@@ -206,6 +207,14 @@ if PUREFLOW_ROWS:
         )
     )
 
+#: The WebAssembly node against the same node in Python (``cases/wasm_node.py``): the
+#: ``upper`` node's batch sizes, and what each kind needs.
+WASM_BATCH_SIZES = (1, 64, 1024)
+WASM_KINDS = {
+    "native": ("cases.wasm_node:native", ("pureflow.engine",)),
+    "wasm": ("cases.wasm_node:wasm", ("pureflow.engine", "pureflow.wasm")),
+}
+
 #: Libraries whose versions go into the machine details.
 VERSIONED = (
     "bytewax",
@@ -215,6 +224,8 @@ VERSIONED = (
     "apache-beam",
     "pureflow-core",
     "pureflow-engine",
+    "pureflow-wasm",
+    "wasmtime",
 )
 
 

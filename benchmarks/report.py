@@ -92,8 +92,8 @@ def describe(sample: dict[str, Any]) -> str:
 def errors(report: dict[str, Any]) -> list[str]:
     """The ids of every row or entry that failed."""
     found: list[str] = []
-    for name in ("throughput", "memory", "static", "cpu"):
-        found += [entry["id"] for entry in report[name] if "error" in entry]
+    for name in ("throughput", "memory", "static", "cpu", "wasm"):
+        found += [entry["id"] for entry in report.get(name, []) if "error" in entry]
     if report["startup"] and "error" in report["startup"]:
         found.append(report["startup"]["id"])
     return found
@@ -357,6 +357,29 @@ def render_cpu(entries: list[dict[str, Any]], markdown: bool) -> list[str]:
     return ["", title, "", table(header, cells, markdown)] if cells else []
 
 
+def render_wasm(entries: list[dict[str, Any]], markdown: bool) -> list[str]:
+    header = [
+        "batch size", "native packets/s", "WASM packets/s", "WASM / native",
+        "WASM overhead per packet", "peak RSS MiB (native / WASM)",
+    ]  # fmt: skip
+    cells: list[list[str]] = []
+    for w in entries:
+        batch = f"{w['batch_size']:,}"
+        if "overhead_seconds_per_packet" in w:
+            native, wasm = w["native_packets_per_second"], w["wasm_packets_per_second"]
+            rss = f"{w['native_peak_rss_mib']:.1f} / {w['wasm_peak_rss_mib']:.1f}"
+            overhead = f"{w['overhead_seconds_per_packet'] * 1e6:,.2f} µs"
+            cells.append([batch, f"{native:,.0f}", f"{wasm:,.0f}", f"{wasm / native:.3f}"])
+            cells[-1] += [overhead, rss]
+        else:
+            cells.append([batch, "-", "-", "-", _status(w), "-"])
+    if not cells:
+        return []
+    packets = entries[0]["packets"]
+    title = f"### WebAssembly node overhead (uppercase guest, 16 B payloads, {packets:,} packets)"
+    return ["", title, "", table(header, cells, markdown)]
+
+
 def render(report: dict[str, Any], markdown: bool) -> str:
     """The whole report as text: a header, one table per section, then the targets."""
     machine = report["machine"]
@@ -373,6 +396,7 @@ def render(report: dict[str, Any], markdown: bool) -> str:
     out += render_static(report["static"], markdown)
     out += render_startup(report["startup"], markdown)
     out += render_cpu(report["cpu"], markdown)
+    out += render_wasm(report.get("wasm", []), markdown)
     verdicts = [[v["target"], v["need"], v["measured"], v["verdict"]] for v in report["targets"]]
     out += [
         "",

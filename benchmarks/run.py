@@ -13,7 +13,9 @@ the peer libraries installed. Sections, each interleaved round by round:
 * ``static``: parse, validate, order and inspect documents of 100 to 10,000 nodes, with the
   fitted growth of each phase;
 * ``startup``: ``pureflow validate`` on a small document against ``python -c pass``;
-* ``cpu``: CPU-bound branches in worker processes, one branch against two.
+* ``cpu``: CPU-bound branches in worker processes, one branch against two;
+* ``wasm``: a WebAssembly node against the same node in Python, per batch size: packets/s
+  of each and the WASM node's overhead per packet.
 
 Every measurement runs in a fresh subprocess (``benchmarks/child.py``), so its peak RSS is
 its own and no case warms up or pollutes another. The table shows medians over the rounds.
@@ -53,6 +55,8 @@ from registry import (
     SIZES,
     STARTUP_LIMIT,
     VERSIONED,
+    WASM_BATCH_SIZES,
+    WASM_KINDS,
     Case,
     Row,
     Size,
@@ -341,6 +345,62 @@ def run_cpu(plan: Plan) -> list[dict[str, Any]]:
     return results
 
 
+def run_wasm(plan: Plan) -> list[dict[str, Any]]:
+    """WasmNode against the native node per batch size; the overhead taken round by round."""
+    wanted = [
+        (batch, kind)
+        for batch in WASM_BATCH_SIZES
+        for kind in WASM_KINDS
+        if plan.wants(f"wasm/{kind}/batch{batch}")
+    ]
+    batches = sorted({batch for batch, _ in wanted})
+    # Both kinds of a selected batch size run: the overhead needs the pair.
+    pairs = [(batch, kind) for batch in batches for kind in WASM_KINDS]
+    samples: dict[tuple[int, str], list[dict[str, Any]]] = {pair: [] for pair in pairs}
+    runnable: list[tuple[int, str]] = []
+    for batch, kind in pairs:
+        reason = missing_requirement(WASM_KINDS[kind][1])
+        if reason is None:
+            runnable.append((batch, kind))
+        else:
+            samples[(batch, kind)].append({"skipped": reason, "round": 0})
+    for round_index in range(plan.rounds):
+        for batch, kind in rotated(runnable, round_index):
+            args = [plan.size.wasm_packets, batch]
+            sample = run_child(WASM_KINDS[kind][0], args, plan.size.timeout)
+            sample["round"] = round_index
+            samples[(batch, kind)].append(sample)
+            progress(f"[wasm] {kind} batch {batch}: {describe(sample)}")
+    results: list[dict[str, Any]] = []
+    for batch in batches:
+        native, wasm = samples[(batch, "native")], samples[(batch, "wasm")]
+        entry: dict[str, Any] = {
+            "id": f"wasm/batch{batch}",
+            "batch_size": batch,
+            "packets": plan.size.wasm_packets,
+            "samples": {"native": native, "wasm": wasm},
+        }
+        bad = outcome(native + wasm)
+        if bad is not None:
+            results.append(entry | bad)
+            continue
+        by_round = {s["round"]: s for s in native}
+        overheads = [
+            1 / rate(w) - 1 / rate(by_round[w["round"]]) for w in wasm if w["round"] in by_round
+        ]
+        results.append(
+            entry
+            | {
+                "native_packets_per_second": statistics.median(rate(s) for s in native),
+                "wasm_packets_per_second": statistics.median(rate(s) for s in wasm),
+                "overhead_seconds_per_packet": statistics.median(overheads),
+                "native_peak_rss_mib": statistics.median(s["peak_rss_kib"] for s in native) / 1024,
+                "wasm_peak_rss_mib": statistics.median(s["peak_rss_kib"] for s in wasm) / 1024,
+            }
+        )
+    return results
+
+
 # -- machine details --------------------------------------------------------------------
 
 
@@ -389,6 +449,7 @@ SECTIONS: dict[str, Callable[[Plan], Any]] = {
     "static": run_static,
     "startup": run_startup,
     "cpu": run_cpu,
+    "wasm": run_wasm,
 }
 
 
@@ -399,6 +460,7 @@ def all_ids(size: Size) -> list[str]:
     ids += [f"static/{p}/{n}" for p in PHASES for n in size.static_nodes]
     ids += ["startup/pureflow-validate"]
     ids += [f"cpu/{case.system}" for case in CPU_CASES]
+    ids += [f"wasm/{kind}/batch{batch}" for batch in WASM_BATCH_SIZES for kind in WASM_KINDS]
     return ids
 
 

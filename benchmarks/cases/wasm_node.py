@@ -1,0 +1,137 @@
+"""The WebAssembly node's per-packet overhead: the same node as a guest and in Python.
+
+A 3-node workflow ``source -> upper -> sink`` run by :func:`pureflow.engine.run_workflow`
+(asyncio backend, metadata off, every edge :data:`EDGE_CAPACITY` packets). ``upper``
+upper-cases the bytes of every packet and is one of:
+
+* ``wasm``: ``WasmNode(WasmComponent.load(examples/wasm-uppercase/uppercase.wat),
+  batch_size=B)`` in its default streaming mode: wait for a packet, take what else is
+  queued up to ``B``, invoke the guest once with that batch (in a worker thread, a fresh
+  store and instance per call), send its output;
+* ``native``: a Python node doing the same work with the same batching: ``recv_many(B)``,
+  ``packet.with_payload(PacketPayload.bytes(value.upper()))`` per packet, one
+  ``send_many``.
+
+The source sends ``n_packets`` fresh packets (``out.packet``) around one shared payload
+of :data:`PAYLOAD_SIZE` bytes, in ``send_many`` batches of :data:`~cases.common.BATCH_SIZE`;
+the sink counts with ``recv_many`` and checks that the last packet came back upper-cased.
+The component is loaded (compiled, or taken from the default compile cache) before the
+clock starts; the clock covers ``run_workflow`` only, as in ``pureflow_engine.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from cases.common import BATCH_SIZE, CaseResult, CaseSkipped, batch_sizes
+
+#: Bytes per packet.
+PAYLOAD_SIZE = 16
+#: Every edge's capacity in packets: room for the largest batch size.
+EDGE_CAPACITY = 1024
+#: The hand-written uppercase guest (component text format).
+GUEST = Path(__file__).resolve().parents[2] / "examples" / "wasm-uppercase" / "uppercase.wat"
+
+
+def _wasm_upper(batch_size: int) -> tuple[Any, dict[str, float]]:
+    try:
+        from pureflow.wasm import WasmComponent
+        from pureflow.wasm.node import WasmNode
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise CaseSkipped(f"pureflow.wasm cannot be imported ({err})") from err
+    component = WasmComponent.load(GUEST)  # compile or cache hit: before the clock
+    extra = {"load_seconds": float(component.load_seconds)}
+    return WasmNode(component, batch_size=batch_size), extra
+
+
+def _native_upper(batch_size: int) -> Any:
+    from pureflow.core import FunctionNodeExecutor, PacketPayload
+
+    as_bytes = PacketPayload.bytes
+
+    async def upper(_ctx: Any, inputs: Any, outputs: Any) -> None:
+        recv_many = inputs.port("in").recv_many
+        send_many = outputs.port("out").send_many
+        while batch := await recv_many(batch_size):
+            await send_many([p.with_payload(as_bytes(p.payload.value.upper())) for p in batch])
+
+    return FunctionNodeExecutor(upper)
+
+
+def _run(kind: str, n_packets: int, batch_size: int) -> CaseResult:
+    try:
+        from pureflow import engine
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise CaseSkipped(f"pureflow.engine cannot be imported ({err})") from err
+    import anyio
+    from pureflow.core import FunctionNodeExecutor, NullMetadataSink, PacketPayload
+    from pureflow.engine import TerminalState
+    from pureflow.workflow import EdgeDefinition, NodeDefinition, WorkflowDefinition
+
+    extra: dict[str, float] | None = None
+    if kind == "wasm":
+        upper, extra = _wasm_upper(batch_size)
+    else:
+        upper = _native_upper(batch_size)
+    data = PacketPayload.bytes(b"x" * PAYLOAD_SIZE)
+    received: list[int] = []
+    last: list[bytes] = []
+
+    async def source(_ctx: Any, _inputs: Any, outputs: Any) -> None:
+        out = outputs.port("out")
+        make, send_many = out.packet, out.send_many
+        for size in batch_sizes(n_packets):
+            await send_many([make(data) for _ in range(size)])
+
+    async def sink(_ctx: Any, inputs: Any, _outputs: Any) -> None:
+        recv_many = inputs.port("in").recv_many
+        count = 0
+        while batch := await recv_many(EDGE_CAPACITY):
+            count += len(batch)
+            last[:] = [batch[-1].payload.value]
+        received.append(count)
+
+    nodes = [
+        NodeDefinition.of("source", [], ["out"]),
+        NodeDefinition.of("upper", ["in"], ["out"]),
+        NodeDefinition.of("sink", ["in"], []),
+    ]
+    edges = [
+        EdgeDefinition.between(("source", "out"), ("upper", "in"), EDGE_CAPACITY),
+        EdgeDefinition.between(("upper", "out"), ("sink", "in"), EDGE_CAPACITY),
+    ]
+    workflow = WorkflowDefinition.from_parts(f"bench-upper-{kind}", nodes, edges)
+    executors = {
+        "source": FunctionNodeExecutor(source),
+        "upper": upper,
+        "sink": FunctionNodeExecutor(sink),
+    }
+
+    async def main() -> tuple[float, Any]:
+        start = time.perf_counter()
+        summary = await engine.run_workflow(
+            workflow, executors, execution="bench", metadata=NullMetadataSink()
+        )
+        return time.perf_counter() - start, summary
+
+    seconds, summary = anyio.run(main, backend="asyncio")
+    if summary.terminal_state is not TerminalState.COMPLETED:
+        raise RuntimeError(f"run ended {summary.terminal_state}: {summary.first_error}")
+    assert received == [n_packets], (received, n_packets)
+    assert last == [b"X" * PAYLOAD_SIZE], last
+    return CaseResult(n_packets, seconds, extra=extra)
+
+
+def wasm(n_packets: int, batch_size: int) -> CaseResult:
+    """source -> WasmNode(uppercase guest, batch_size) -> sink."""
+    return _run("wasm", n_packets, batch_size)
+
+
+def native(n_packets: int, batch_size: int) -> CaseResult:
+    """source -> Python upper-casing node (recv_many(batch_size) / send_many) -> sink."""
+    return _run("native", n_packets, batch_size)
+
+
+assert BATCH_SIZE <= EDGE_CAPACITY
