@@ -57,6 +57,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any, Final, Protocol, runtime_checkable
 
 from anyio.lowlevel import checkpoint
@@ -65,12 +66,15 @@ from pureflow.core.channel import BoundedChannel
 from pureflow.core.context import CancellationToken, NodeContext, _CancelSlot
 from pureflow.core.errors import PortRecvError, PortSendError
 from pureflow.core.metadata.records import (
+    QUEUE_PRESSURE_LINE_TAIL,
     MessageBoundaryKind,
     MessageRecord,
     QueuePressureKind,
     QueuePressureRecord,
+    message_line_parts,
+    queue_pressure_line_head,
 )
-from pureflow.core.metadata.sinks import MetadataSink, sink_records_data
+from pureflow.core.metadata.sinks import JsonlMetadataSink, MetadataSink, sink_records_data
 from pureflow.core.packets import (
     MessageEndpoint,
     MessageRoute,
@@ -92,6 +96,9 @@ task that never has to wait still yields at least every this many operations.
 _unyielded = 0
 _new_object = object.__new__
 _CONTROL_KIND: Final = PayloadKind.CONTROL
+_encode_str: Any = encode_basestring  # the encoder json.dumps uses with ensure_ascii=False
+_QP_TAIL: Final = QUEUE_PRESSURE_LINE_TAIL
+_UNSET: Final[Any] = object()
 
 _INPUT: Final = PortDirection.INPUT
 _OUTPUT: Final = PortDirection.OUTPUT
@@ -198,6 +205,15 @@ class _Port:
         "_closed",
         "_context",
         "_edges",
+        "_lines",
+        "_mk_execution",
+        "_mk_head",
+        "_mk_kind",
+        "_mk_route",
+        "_mk_tail",
+        "_mk_workflow",
+        "_qp_heads",
+        "_qp_request",
         "_recording",
         "_rr",
         "_sink",
@@ -218,6 +234,23 @@ class _Port:
         self._recording = False
         self._closed = False
         self._waiting = False
+        self._forget_lines(None)
+
+    def _forget_lines(self, lines: JsonlMetadataSink | None) -> None:
+        # The direct JSONL path: with a plain JSONL sink (no stamping) the data records'
+        # lines are built here from cached fragments and handed over as text, without
+        # record objects. ``_qp_heads`` caches the queue-pressure heads per kind for the
+        # cancellation request ``_qp_request`` (the context's state is part of the line);
+        # ``_mk_*`` the message-line fragments of the last kind/route/execution/workflow.
+        self._lines = lines
+        self._qp_heads: dict[QueuePressureKind, str] = {}
+        self._qp_request: Any = _UNSET
+        self._mk_kind: Any = None
+        self._mk_route: Any = None
+        self._mk_execution: Any = None
+        self._mk_workflow: Any = None
+        self._mk_head = ""
+        self._mk_tail = ""
 
     def _bind(
         self, context: NodeContext | None, cancel: _CancelSlot, sink: MetadataSink | None
@@ -225,7 +258,57 @@ class _Port:
         self._context = context
         self._cancel = cancel
         self._sink = sink
-        self._recording = sink_records_data(sink)
+        self._recording = recording = sink_records_data(sink)
+        direct = recording and type(sink) is JsonlMetadataSink and sink.accepts_lines
+        self._forget_lines(sink if direct else None)  # type: ignore[arg-type]
+
+    def _qp_head(self, kind: QueuePressureKind, direction: PortDirection) -> str:
+        """The cached queue-pressure line head of ``kind`` for the current cancellation
+        state of the node context (the cache restarts when the state changes)."""
+        context = self._context
+        request = None if context is None else context._token._slot.request
+        heads = self._qp_heads
+        if request is not self._qp_request:
+            heads.clear()
+            self._qp_request = request
+        head = heads.get(kind)
+        if head is None:
+            head = heads[kind] = queue_pressure_line_head(
+                kind,
+                direction,
+                self.port_id,
+                context,
+                request,
+                len(self._edges),
+                self._capacity_sum,
+            )
+        return head
+
+    def _msg(self, kind: MessageBoundaryKind, packet: Packet) -> None:
+        """Record a message boundary of ``packet``."""
+        lines = self._lines
+        if lines is None:
+            self._sink.record(MessageRecord.from_packet(kind, packet))
+        else:
+            lines._line(self._msg_line(kind, packet))
+
+    def _msg_line(self, kind: MessageBoundaryKind, packet: Packet) -> str:
+        """The JSONL line of a message record (direct JSONL path only)."""
+        route = packet.route
+        execution = packet.execution
+        workflow = packet.workflow_id
+        if (
+            kind is not self._mk_kind
+            or route is not self._mk_route
+            or execution is not self._mk_execution
+            or workflow is not self._mk_workflow
+        ):
+            self._mk_head, self._mk_tail = message_line_parts(kind, workflow, execution, route)
+            self._mk_kind = kind
+            self._mk_route = route
+            self._mk_execution = execution
+            self._mk_workflow = workflow
+        return f"{self._mk_head}{_encode_str(packet.message_id)}{self._mk_tail}"
 
     @property
     def edges(self) -> tuple[Edge, ...]:
@@ -267,7 +350,32 @@ class InputPort(_Port):
     __slots__ = ()
     direction: Final = _INPUT
 
+    def _qp_line(self, kind: QueuePressureKind) -> str:
+        """The JSONL line of a queue-pressure record (direct JSONL path only)."""
+        head = self._qp_heads.get(kind)
+        context = self._context
+        if head is None or self._qp_request is not (
+            None if context is None else context._token._slot.request
+        ):
+            head = self._qp_head(kind, _INPUT)
+        edges = self._edges
+        queued = len(edges[0].queue) if len(edges) == 1 else sum(len(ch.queue) for ch in edges)
+        return f"{head}{queued}{_QP_TAIL}"
+
+    def _received(self, packet: Packet) -> None:
+        """Record ``receive_ready`` and ``dequeued`` for ``packet`` (when recording)."""
+        lines = self._lines
+        if lines is None:
+            self._qp(_RECEIVE_READY)
+            self._sink.record(MessageRecord.from_packet(_DEQUEUED, packet))
+        else:
+            lines._line(self._qp_line(_RECEIVE_READY) + self._msg_line(_DEQUEUED, packet), 2)
+
     def _qp(self, kind: QueuePressureKind) -> None:
+        lines = self._lines
+        if lines is not None:
+            lines._line(self._qp_line(kind))
+            return
         self._sink.record(
             QueuePressureRecord(
                 kind,
@@ -306,8 +414,7 @@ class InputPort(_Port):
     def _take(self, edge: Edge) -> Packet:
         packet = edge.pop()
         if self._recording:
-            self._qp(_RECEIVE_READY)
-            self._sink.record(MessageRecord.from_packet(_DEQUEUED, packet))
+            self._received(packet)
         return packet
 
     async def recv(self) -> Packet | None:
@@ -336,8 +443,7 @@ class InputPort(_Port):
                 if edge._send_waiters:
                     edge._grant()
                 if self._recording:
-                    self._qp(_RECEIVE_READY)
-                    self._sink.record(MessageRecord.from_packet(_DEQUEUED, packet))
+                    self._received(packet)
                 return packet
         return await self._recv_wait()
 
@@ -513,7 +619,7 @@ class InputPort(_Port):
             dropped.extend(lost)
         if dropped and self._recording:
             for packet in dropped:
-                self._sink.record(MessageRecord.from_packet(_DROPPED, packet))
+                self._msg(_DROPPED, packet)
 
     def __repr__(self) -> str:
         return f"InputPort({str(self.port_id)!r}, edges={len(self._edges)})"
@@ -575,7 +681,21 @@ class OutputPort(_Port):
         self._validator = validator
         self._refresh()
 
+    def _qp_line(self, kind: QueuePressureKind) -> str:
+        """The JSONL line of a queue-pressure record (direct JSONL path only)."""
+        head = self._qp_heads.get(kind)
+        context = self._context
+        if head is None or self._qp_request is not (
+            None if context is None else context._token._slot.request
+        ):
+            head = self._qp_head(kind, _OUTPUT)
+        return f"{head}null{_QP_TAIL}"
+
     def _qp(self, kind: QueuePressureKind) -> None:
+        lines = self._lines
+        if lines is not None:
+            lines._line(self._qp_line(kind))
+            return
         self._sink.record(
             QueuePressureRecord(
                 kind,
@@ -929,7 +1049,7 @@ class OutputPort(_Port):
         if not held and not dead:
             if recording:
                 self._qp(_SEND_DROPPED)
-                self._sink.record(MessageRecord.from_packet(_DROPPED, packet))
+                self._msg(_DROPPED, packet)
             return
         delivered: list[Packet] = []
         lost: list[Packet] = []
@@ -959,12 +1079,17 @@ class OutputPort(_Port):
                 route = edge.route
                 lost.append(packet if route is None else packet._rebuild(route, payload))
         if recording:
+            lines = self._lines
+            if lines is not None and not lost and len(delivered) == 1:
+                lines._line(
+                    self._qp_line(_SEND_COMMITTED) + self._msg_line(_ENQUEUED, delivered[0]), 2
+                )
+                return
             self._qp(_SEND_COMMITTED)
-            sink = self._sink
             for copy in delivered:
-                sink.record(MessageRecord.from_packet(_ENQUEUED, copy))
+                self._msg(_ENQUEUED, copy)
             for copy in lost:
-                sink.record(MessageRecord.from_packet(_DROPPED, copy))
+                self._msg(_DROPPED, copy)
 
     def close(self) -> None:
         """Drop this port's sender reference on each edge. Idempotent."""

@@ -280,13 +280,8 @@ class MessageRecord(MetadataRecord):
         }
 
     def to_json_line(self) -> str:
-        return (
-            f'{{"kind":"{self.kind}","message":{{"execution":'
-            f"{_execution_json(self.execution)},"
-            f'"message_id":{_encode_str(self.message_id)},'
-            f'"route":{_route_json(self.route)},'
-            f'"workflow_id":{_encode_str(self.workflow_id)}}},"record_type":"message"}}\n'
-        )
+        head, tail = message_line_parts(self.kind, self.workflow_id, self.execution, self.route)
+        return f"{head}{_encode_str(self.message_id)}{tail}"
 
 
 class QueuePressureRecord(MetadataRecord):
@@ -347,18 +342,60 @@ class QueuePressureRecord(MetadataRecord):
         }
 
     def to_json_line(self) -> str:
-        capacity = self.capacity
         queued = self.queued_count
-        context = self.context
-        return (
-            f'{{"capacity":{"null" if capacity is None else int(capacity)},'
-            f'"connected_edge_count":{int(self.connected_edge_count)},'
-            f'"context":{"null" if context is None else _context_json(context, self.cancellation)},'
-            f'"direction":"{self.direction.value}","kind":"{self.kind}",'
-            f'"port_id":{_encode_str(self.port_id)},'
-            f'"queued_count":{"null" if queued is None else int(queued)},'
-            f'"record_type":"queue_pressure"}}\n'
+        head = queue_pressure_line_head(
+            self.kind,
+            self.direction,
+            self.port_id,
+            self.context,
+            self.cancellation,
+            self.connected_edge_count,
+            self.capacity,
         )
+        return f"{head}{'null' if queued is None else int(queued)}{QUEUE_PRESSURE_LINE_TAIL}"
+
+
+# --- line fragments shared by the records and the ports' direct JSONL path -------------
+#
+# A queue-pressure line is ``head + queued_count + QUEUE_PRESSURE_LINE_TAIL``; a message
+# line is ``head + encoded message id + tail``. Ports cache the fragments (keyed on what
+# they depend on) and hand finished lines to a JSONL sink (``JsonlMetadataSink._line``).
+
+QUEUE_PRESSURE_LINE_TAIL: Final = ',"record_type":"queue_pressure"}\n'
+
+
+def queue_pressure_line_head(  # noqa: PLR0917 - mirrors QueuePressureRecord's fields
+    kind: str,
+    direction: PortDirection,
+    port_id: str,
+    context: NodeContext | None,
+    cancellation: CancellationRequest | None,
+    connected_edge_count: int,
+    capacity: int | None,
+) -> str:
+    """A queue-pressure line up to and including ``"queued_count":``."""
+    return (
+        f'{{"capacity":{"null" if capacity is None else int(capacity)},'
+        f'"connected_edge_count":{int(connected_edge_count)},'
+        f'"context":{"null" if context is None else _context_json(context, cancellation)},'
+        f'"direction":"{direction.value}","kind":"{kind}",'
+        f'"port_id":{_encode_str(port_id)},'
+        f'"queued_count":'
+    )
+
+
+def message_line_parts(
+    kind: str,
+    workflow_id: str,
+    execution: ExecutionMetadata,
+    route: MessageRoute,
+) -> tuple[str, str]:
+    """A message line's text before and after the encoded message id."""
+    return (
+        f'{{"kind":"{kind}","message":{{"execution":{_execution_json(execution)},"message_id":',
+        f',"route":{_route_json(route)},'
+        f'"workflow_id":{_encode_str(workflow_id)}}},"record_type":"message"}}\n',
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,6 +622,7 @@ class ExternalEffectRecord(MetadataRecord):
 
 __all__ = [
     "FORBIDDEN_KEYS",
+    "QUEUE_PRESSURE_LINE_TAIL",
     "DeadlockDiagnostic",
     "ErrorRecord",
     "ErrorRecordKind",
@@ -599,4 +637,6 @@ __all__ = [
     "QueuePressureKind",
     "QueuePressureRecord",
     "encode_json_line",
+    "message_line_parts",
+    "queue_pressure_line_head",
 ]

@@ -206,13 +206,23 @@ class JsonlMetadataSink:
             self._stream = target
         self.flush_records = flush_records
         self.flush_bytes = flush_bytes
-        self._buffer: list[bytes] = []
+        # Lines are buffered as text and encoded in one go when drained; ``_buffered_bytes``
+        # counts their UTF-8 size (each line is checked to be encodable when accepted).
+        self._buffer: list[str] = []
         self._buffered_bytes = 0
+        self._buffered_records = 0
+        self._drained_records = 0
         self._lock = threading.Lock()
         self._stamper = _Stamper(sequence_numbers, timestamps)
         self._closed = False
-        self.record_count = 0
+        self.accepts_lines = not self._stamper.active
+        """True when :meth:`_line` may be given finished canonical lines (no stamping):
+        ports then build their data records' lines directly, without record objects."""
+
+    @property
+    def record_count(self) -> int:
         """Records accepted so far."""
+        return self._drained_records + self._buffered_records
 
     @classmethod
     def create(cls, path: str | Path, **options: Any) -> JsonlMetadataSink:
@@ -232,16 +242,27 @@ class JsonlMetadataSink:
                 line = encode_json_line(value)
             else:
                 line = record.to_json_line()
-            data = line.encode("utf-8")
         except (TypeError, ValueError) as error:
             raise MetadataError(f"failed to encode metadata JSONL record: {error}") from error
+        self._line(line)
+
+    def _line(self, line: str, count: int = 1) -> None:
+        """Accept finished canonical text: ``count`` records' lines (each ending in
+        ``\\n``), written in order and never split by another caller's records."""
+        if line.isascii():
+            size = len(line)
+        else:
+            try:
+                size = len(line.encode("utf-8"))
+            except ValueError as error:
+                raise MetadataError(f"failed to encode metadata JSONL record: {error}") from error
         with self._lock:
             if self._closed:
                 raise MetadataError("failed to encode metadata JSONL record: sink is closed")
-            self._buffer.append(data)
-            self.record_count += 1
-            self._buffered_bytes += len(data)
-            if len(self._buffer) >= self.flush_records or self._buffered_bytes >= self.flush_bytes:
+            self._buffer.append(line)
+            self._buffered_bytes = total = self._buffered_bytes + size
+            self._buffered_records = records = self._buffered_records + count
+            if records >= self.flush_records or total >= self.flush_bytes:
                 self._drain("failed to encode metadata JSONL record")
 
     def _drain(self, failure: str) -> None:
@@ -250,8 +271,10 @@ class JsonlMetadataSink:
             return
         self._buffer = []
         self._buffered_bytes = 0
+        self._drained_records += self._buffered_records
+        self._buffered_records = 0
         try:
-            self._stream.write(b"".join(buffer))
+            self._stream.write("".join(buffer).encode("utf-8"))
             self._stream.flush()
         except (OSError, ValueError) as error:
             raise MetadataError(f"{failure}: {error}") from error
