@@ -8,7 +8,6 @@ import json
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -28,9 +27,9 @@ from pureflow.core import (
     PortsOut,
     bounded_edge_channel,
 )
-from pureflow.wasm import WasmComponent, WasmLimits, WasmLoadError
+from pureflow.wasm import WasmComponent, WasmLimits
 from pureflow.wasm.abi import GuestBytes, GuestControl
-from pureflow.wasm.node import WasmNode, guest_packet_from_core, wasm_node_from_manifest_entry
+from pureflow.wasm.node import WasmNode, guest_packet_from_core
 
 pytestmark = pytest.mark.anyio
 
@@ -425,45 +424,6 @@ def test_node_arguments_are_checked(uppercase: WasmComponent) -> None:
     with pytest.raises(ValueError, match="mode"):
         WasmNode(uppercase, mode="barrier")  # type: ignore[arg-type]
     assert "stream" in repr(WasmNode(uppercase))
-
-
-def test_manifest_entry_builds_a_node(tmp_path: Path, guest_wasm: dict[str, bytes]) -> None:
-    components = tmp_path / "manifests" / "components"
-    components.mkdir(parents=True)
-    (components / "upper.wasm").write_bytes(guest_wasm["uppercase"])
-    node = wasm_node_from_manifest_entry(
-        {"node": "wasm-upper", "component": "components/upper.wasm", "fuel": 12345},
-        base_dir=tmp_path / "manifests",
-        cache=False,
-        batch_size=3,
-    )
-    assert node.component.limits.fuel == 12345
-    assert node.component.name == "wasm-upper"
-    assert node.batch_size == 3
-    default = wasm_node_from_manifest_entry(
-        {"node": "n", "component": str(components / "upper.wasm")}, cache=False
-    )
-    assert default.component.limits.fuel == 100_000_000
-
-
-@pytest.mark.parametrize(
-    ("entry", "message"),
-    [
-        ({"node": "n", "component": "x.wasm", "extra": 1}, "unknown field `extra`"),
-        ({"component": "x.wasm"}, "missing field `node`"),
-        ({"node": "n"}, "missing field `component`"),
-        ({"node": "n", "component": "x.wasm", "fuel": -1}, "`fuel` must be a non-negative integer"),
-        ({"node": "n", "component": ""}, "`component` must be a path"),
-    ],
-)
-def test_manifest_entry_errors(entry: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=f"invalid WASM component manifest: {message}"):
-        wasm_node_from_manifest_entry(entry, cache=False)
-
-
-def test_manifest_entry_with_a_missing_component(tmp_path: Path) -> None:
-    with pytest.raises(WasmLoadError, match="failed to read WASM component"):
-        wasm_node_from_manifest_entry({"node": "n", "component": "nope.wasm"}, base_dir=tmp_path)
 
 
 def test_lazy_exports() -> None:

@@ -50,9 +50,9 @@ from pureflow.wasm.wasi import WasiGrant
 from pureflow.wasm.wit import WIT_EXPORT, WIT_PACKAGE, WIT_WORLD, wit_path
 
 if TYPE_CHECKING:
-    from pureflow.wasm.node import WasmNode, wasm_node_from_manifest_entry
+    from pureflow.wasm.node import WasmNode
 
-_LAZY = {"WasmNode", "wasm_node_from_manifest_entry"}
+_LAZY = {"WasmNode"}
 
 
 def __getattr__(name: str) -> Any:
@@ -97,6 +97,5 @@ __all__ = [
     "encode_port_batches",
     "port_batches_from_json",
     "port_batches_to_json",
-    "wasm_node_from_manifest_entry",
     "wit_path",
 ]

@@ -40,11 +40,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import threading
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any, Final, Literal
+from collections.abc import Sequence
+from typing import Final, Literal
 
 import anyio
 import anyio.lowlevel
@@ -63,7 +61,7 @@ from pureflow.core import (
     PortsIn,
     PortsOut,
 )
-from pureflow.types import NodeId, PortId
+from pureflow.types import PortId
 from pureflow.wasm.abi import (
     GuestBytes,
     GuestControl,
@@ -75,7 +73,6 @@ from pureflow.wasm.abi import (
     PortBatch,
     canonical_json,
 )
-from pureflow.wasm.cache import CompileCache
 from pureflow.wasm.component import Invocation, WasmComponent
 from pureflow.wasm.errors import (
     WasmCancelledError,
@@ -83,21 +80,17 @@ from pureflow.wasm.errors import (
     WasmInputError,
     WasmOutputError,
 )
-from pureflow.wasm.limits import WasmLimits
-from pureflow.wasm.wasi import WasiGrant, guest_logger
+from pureflow.wasm.wasi import guest_logger
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
-    "ManifestEntryError",
     "WasmNode",
     "guest_packet_from_core",
-    "wasm_node_from_manifest_entry",
 ]
 
 DEFAULT_BATCH_SIZE: Final = 64
 """Packets per invocation in streaming mode."""
 _CANCELLED: Final = "wasm guest invocation cancelled"
-_MANIFEST_FIELDS: Final = frozenset({"node", "component", "fuel"})
 
 Mode = Literal["stream", "collect"]
 
@@ -346,59 +339,3 @@ def _to_core(
             )
         sends.append((port_id, packets))
     return sends
-
-
-class ManifestEntryError(ValueError):
-    """A malformed WASM component manifest entry: ``invalid WASM component manifest: ...``."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(f"invalid WASM component manifest: {message}")
-
-
-def wasm_node_from_manifest_entry(
-    entry: Mapping[str, Any],
-    grant: WasiGrant | None = None,
-    *,
-    base_dir: str | os.PathLike[str] | None = None,
-    limits: WasmLimits | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    mode: Mode = "stream",
-    cache: CompileCache | str | os.PathLike[str] | bool = True,
-) -> WasmNode:
-    """A :class:`WasmNode` for one entry of a WASM component manifest.
-
-    ``entry`` is ``{"node": <node id>, "component": <path>, "fuel": <int, optional>}``
-    (the original's format; other fields are refused). A relative ``component`` path is
-    joined to ``base_dir`` (the manifest file's folder; the current directory if None).
-    ``fuel`` overrides the fuel of ``limits`` (default :class:`WasmLimits`). The guest
-    logs as ``pureflow.wasm.guest.<node>``. Raises :class:`ManifestEntryError` (a
-    ``ValueError``) for a malformed entry
-    (``invalid WASM component manifest: ...``) and :class:`WasmLoadError` for a
-    component that cannot be loaded.
-    """
-    if not isinstance(entry, Mapping):
-        raise ManifestEntryError("entry must be an object")
-    unknown = sorted(set(entry) - _MANIFEST_FIELDS)
-    if unknown:
-        raise ManifestEntryError(f"unknown field `{unknown[0]}`")
-    for required in ("node", "component"):
-        if required not in entry:
-            raise ManifestEntryError(f"missing field `{required}`")
-    node = entry["node"]
-    if not isinstance(node, str):
-        raise ManifestEntryError("`node` must be a string")
-    node_id = NodeId(node)
-    component = entry["component"]
-    if not isinstance(component, str) or not component:
-        raise ManifestEntryError("`component` must be a path")
-    path = Path(component)
-    if not path.is_absolute():
-        path = Path(base_dir if base_dir is not None else Path.cwd()) / path
-    chosen = limits or WasmLimits()
-    if "fuel" in entry:
-        fuel = entry["fuel"]
-        if isinstance(fuel, bool) or not isinstance(fuel, int) or fuel < 0:
-            raise ManifestEntryError("`fuel` must be a non-negative integer")
-        chosen = chosen.with_fuel(fuel)
-    loaded = WasmComponent.load(path, limits=chosen, grant=grant, cache=cache, name=str(node_id))
-    return WasmNode(loaded, batch_size=batch_size, mode=mode)
