@@ -1368,17 +1368,20 @@ class PortsIn(_Ports):
     def at_end_of_stream(self, port_id: str) -> bool:
         return self.port(port_id).at_end_of_stream()
 
-    async def recv_any(self) -> tuple[PortId, Packet] | None:
+    async def recv_any(self, port_ids: Iterable[str] | None = None) -> tuple[PortId, Packet] | None:
         """The next packet from any port, as ``(port_id, packet)``; ``None`` once every
         port is at end of stream (at once when no port is declared).
 
-        Fair: the scan starts at the port after the one that delivered last. Raises
-        ``PortRecvError`` ``CANCELLED`` naming the first declared port when the token is
-        cancelled. Records: ``receive_attempted`` for every port, ``receive_closed`` at
-        most once per ended port, then ``receive_ready`` + ``dequeued`` for the winner.
+        ``port_ids`` limits the wait to some ports (say, the inputs of a feedback loop
+        that must end while another input stays open); ``None`` means every declared
+        port. Fair: the scan starts at the port after the one that delivered last. Raises
+        ``PortRecvError`` ``UNKNOWN_PORT`` for an undeclared id, and ``CANCELLED`` naming
+        the first port when the token is cancelled. Records: ``receive_attempted`` for
+        every port, ``receive_closed`` at most once per ended port, then
+        ``receive_ready`` + ``dequeued`` for the winner.
         """
         global _unyielded  # noqa: PLW0603 - the process-wide yield budget
-        ports = self._ports
+        ports = self._ports if port_ids is None else tuple(self.port(p) for p in port_ids)
         count = len(ports)
         if not count:
             return None

@@ -52,8 +52,9 @@ class BlockingPortsIn:
         """Up to ``max_items`` packets; an empty list means end of stream."""
         return anyio.from_thread.run(self._inputs.recv_many, port_id, max_items)
 
-    def recv_any(self) -> tuple[PortId, Packet] | None:
-        return anyio.from_thread.run(self._inputs.recv_any)
+    def recv_any(self, port_ids: Iterable[str] | None = None) -> tuple[PortId, Packet] | None:
+        """The next packet from any (or any of ``port_ids``), or None when they all ended."""
+        return anyio.from_thread.run(self._inputs.recv_any, port_ids)
 
     def iter(self, port_id: str) -> Iterable[Packet]:
         """Iterate over a port's packets until end of stream."""
