@@ -58,7 +58,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, Self, runtime_checkable
 
 from anyio.lowlevel import checkpoint
 from pureflow.core._waiter import Waiter
@@ -133,14 +133,14 @@ class OutputPacketValidator(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class InputPortHandle:
-    """The receiving ends of some edges, for one input port id."""
+class _PortHandle:
+    """One port id and the edges it is wired to (the same for both directions)."""
 
     port_id: PortId
     channels: tuple[Edge, ...] = ()
 
     @classmethod
-    def disconnected(cls, port_id: str) -> InputPortHandle:
+    def disconnected(cls, port_id: str) -> Self:
         return cls(PortId(port_id))
 
     @property
@@ -154,24 +154,13 @@ class InputPortHandle:
 
 
 @dataclass(frozen=True, slots=True)
-class OutputPortHandle:
+class InputPortHandle(_PortHandle):
+    """The receiving ends of some edges, for one input port id."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputPortHandle(_PortHandle):
     """The sending ends of some edges (one sender reference each), for one output port."""
-
-    port_id: PortId
-    channels: tuple[Edge, ...] = ()
-
-    @classmethod
-    def disconnected(cls, port_id: str) -> OutputPortHandle:
-        return cls(PortId(port_id))
-
-    @property
-    def connected_edge_count(self) -> int:
-        return len(self.channels)
-
-    @property
-    def capacity(self) -> int | None:
-        """The first edge's capacity, or None without edges."""
-        return self.channels[0].capacity if self.channels else None
 
 
 def bounded_edge_channel(
