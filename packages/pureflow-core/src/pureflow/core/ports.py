@@ -99,6 +99,7 @@ _CONTROL_KIND: Final = PayloadKind.CONTROL
 _encode_str: Any = encode_basestring  # the encoder json.dumps uses with ensure_ascii=False
 _QP_TAIL: Final = QUEUE_PRESSURE_LINE_TAIL
 _UNSET: Final[Any] = object()
+_SEND_LINES: Final = "send"  # cache key: the three constant queue-pressure lines of a send
 
 _INPUT: Final = PortDirection.INPUT
 _OUTPUT: Final = PortDirection.OUTPUT
@@ -198,6 +199,8 @@ class _Port:
         "_mk_execution",
         "_mk_head",
         "_mk_kind",
+        "_mk_prefix",
+        "_mk_prefix_json",
         "_mk_route",
         "_mk_tail",
         "_mk_workflow",
@@ -232,7 +235,7 @@ class _Port:
         # cancellation request ``_qp_request`` (the context's state is part of the line);
         # ``_mk_*`` the message-line fragments of the last kind/route/execution/workflow.
         self._lines = lines
-        self._qp_heads: dict[QueuePressureKind, str] = {}
+        self._qp_heads: dict[Any, str] = {}
         self._qp_request: Any = _UNSET
         self._mk_kind: Any = None
         self._mk_route: Any = None
@@ -240,6 +243,8 @@ class _Port:
         self._mk_workflow: Any = None
         self._mk_head = ""
         self._mk_tail = ""
+        self._mk_prefix: Any = None
+        self._mk_prefix_json = ""
 
     def _bind(
         self, context: NodeContext | None, cancel: _CancelSlot, sink: MetadataSink | None
@@ -251,23 +256,28 @@ class _Port:
         direct = recording and type(sink) is JsonlMetadataSink and sink.accepts_lines
         self._forget_lines(sink if direct else None)  # type: ignore[arg-type]
 
-    def _qp_head(self, kind: QueuePressureKind, direction: PortDirection) -> str:
-        """The cached queue-pressure line head of ``kind`` for the current cancellation
-        state of the node context (the cache restarts when the state changes)."""
+    def _heads(self) -> dict[Any, str]:
+        """The line fragments cached for the current cancellation state of the node
+        context (a new, empty cache when the state changed since the last call)."""
         context = self._context
         request = None if context is None else context._token._slot.request
-        heads = self._qp_heads
         if request is not self._qp_request:
-            heads.clear()
+            self._qp_heads = {}
             self._qp_request = request
+        return self._qp_heads
+
+    def _qp_head(self, kind: QueuePressureKind, direction: PortDirection) -> str:
+        """The cached queue-pressure line head of ``kind`` for the current cancellation
+        state of the node context."""
+        heads = self._heads()
         head = heads.get(kind)
         if head is None:
             head = heads[kind] = queue_pressure_line_head(
                 kind,
                 direction,
                 self.port_id,
-                context,
-                request,
+                self._context,
+                self._qp_request,
                 len(self._edges),
                 self._capacity_sum,
             )
@@ -283,6 +293,12 @@ class _Port:
 
     def _msg_line(self, kind: MessageBoundaryKind, packet: Packet) -> str:
         """The JSONL line of a message record (direct JSONL path only)."""
+        message_id = self._msg_id(kind, packet)
+        return f"{self._mk_head}{message_id}{self._mk_tail}"
+
+    def _msg_id(self, kind: MessageBoundaryKind, packet: Packet) -> str:
+        """The encoded message id of ``packet``'s ``kind`` line; ``_mk_head`` and
+        ``_mk_tail`` are then the text before and after it."""
         route = packet.route
         execution = packet.execution
         workflow = packet.workflow_id
@@ -297,7 +313,16 @@ class _Port:
             self._mk_route = route
             self._mk_execution = execution
             self._mk_workflow = workflow
-        return f"{self._mk_head}{_encode_str(packet.message_id)}{self._mk_tail}"
+        seq = packet._seq
+        if seq is None:
+            return _encode_str(packet._mid)  # type: ignore[no-any-return]
+        # A numbered id ``{prefix}{seq}``: digits need no escaping, so the prefix is
+        # encoded once (without its closing quote) and the number appended.
+        prefix = packet._mid
+        if prefix is not self._mk_prefix:
+            self._mk_prefix = prefix
+            self._mk_prefix_json = _encode_str(prefix)[:-1]
+        return f'{self._mk_prefix_json}{seq}"'
 
     @property
     def edges(self) -> tuple[Edge, ...]:
@@ -400,6 +425,49 @@ class InputPort(_Port):
             return True
         return all(ch.at_end_of_stream for ch in self._edges)
 
+    def _take_logged(self) -> Packet | None:
+        """A receive that need not wait, on the direct JSONL path: its three records
+        (``receive_attempted``, ``receive_ready``, ``dequeued``) go to the sink as one
+        text *before* the packet leaves the edge, so a failing sink loses no packet.
+        ``None`` when the port does not record that way, or must wait, yield or raise
+        (the general path then handles the receive)."""
+        global _unyielded  # noqa: PLW0603 - the process-wide yield budget
+        lines = self._lines
+        if lines is None or _unyielded >= CHECKPOINT_INTERVAL or self._cancel.request is not None:
+            return None
+        edges = self._edges
+        if len(edges) == 1:
+            edge = edges[0]
+            queue = edge.queue
+            queued = len(queue)
+            if not queued:
+                return None
+        else:
+            next_edge = self._ready()
+            if next_edge is None:
+                return None
+            edge = next_edge
+            queue = edge.queue
+            queued = sum(len(ch.queue) for ch in edges)
+        _unyielded += 1
+        packet = queue[0]
+        context = self._context
+        request = None if context is None else context._token._slot.request
+        heads = self._qp_heads if request is self._qp_request else self._heads()
+        attempted = heads.get(_RECEIVE_ATTEMPTED) or self._qp_head(_RECEIVE_ATTEMPTED, _INPUT)
+        ready = heads.get(_RECEIVE_READY) or self._qp_head(_RECEIVE_READY, _INPUT)
+        message_id = self._msg_id(_DEQUEUED, packet)
+        lines._line(
+            f"{attempted}{queued}{_QP_TAIL}{ready}{queued - 1}{_QP_TAIL}"
+            f"{self._mk_head}{message_id}{self._mk_tail}",
+            3,
+        )
+        queue.popleft()
+        edge.popped += 1
+        if edge._send_waiters:
+            edge._grant()
+        return packet
+
     def _take(self, edge: Edge) -> Packet:
         packet = edge.pop()
         if self._recording:
@@ -414,6 +482,9 @@ class InputPort(_Port):
         """
         global _unyielded  # noqa: PLW0603 - the process-wide yield budget
         if self._recording:
+            logged = self._take_logged()
+            if logged is not None:
+                return logged
             self._qp(_RECEIVE_ATTEMPTED)
         if self._cancel.request is not None:
             raise PortRecvError.cancelled(self.port_id)
@@ -571,6 +642,9 @@ class InputPort(_Port):
         # recv() inlined for the common case (nothing recorded, a packet queued).
         global _unyielded  # noqa: PLW0603 - the process-wide yield budget
         if self._recording:
+            packet = self._take_logged()
+            if packet is not None:
+                return packet
             packet = await self.recv()
         else:
             if self._cancel.request is not None:
@@ -621,6 +695,7 @@ class OutputPort(_Port):
         "_execution",
         "_fan",
         "_fast",
+        "_logged",
         "_mid_limit",
         "_mid_prefix",
         "_own_route",
@@ -637,6 +712,7 @@ class OutputPort(_Port):
         self._own_route: MessageRoute | None = None
         self._fast: Edge | None = None
         self._fan: tuple[Edge, ...] | None = None
+        self._logged: Edge | None = None
         self._forget_stamp()
         self._refresh()
 
@@ -651,13 +727,15 @@ class OutputPort(_Port):
         self._own_route = None
 
     def _refresh(self) -> None:
-        # The fast paths apply when there is nothing else to do: no validator, no data
-        # records, the port open. ``_fast`` is the single edge, ``_fan`` the edges of a
-        # fan-out port.
+        # The fast paths apply when there is nothing else to do: no validator, the port
+        # open, and no data records (``_fast``: the single edge; ``_fan``: the edges of a
+        # fan-out port) or only lines for a plain JSONL sink (``_logged``: the single edge).
         edges = self._edges
-        simple = self._validator is None and not self._recording and not self._closed
-        self._fast = edges[0] if simple and len(edges) == 1 else None
-        self._fan = edges if simple and len(edges) > 1 else None
+        simple = self._validator is None and not self._closed and len(edges) == 1
+        plain = self._validator is None and not self._recording and not self._closed
+        self._fast = edges[0] if plain and len(edges) == 1 else None
+        self._fan = edges if plain and len(edges) > 1 else None
+        self._logged = edges[0] if simple and self._lines is not None else None
 
     def _bind(
         self, context: NodeContext | None, cancel: _CancelSlot, sink: MetadataSink | None
@@ -788,9 +866,51 @@ class OutputPort(_Port):
             _unyielded += 1
             self._fan_push(packet)
             return
+        elif (
+            self._logged is not None
+            and _unyielded < CHECKPOINT_INTERVAL
+            and self._cancel.request is None
+            and len(self._logged.queue) < self._logged.limit
+        ):
+            _unyielded += 1
+            self._push_logged(self._logged, packet)
+            return
         if self._cancel.request is not None:
             raise PortSendError.cancelled(self.port_id)
         await self._send_slow(packet)
+
+    def _push_logged(self, edge: Edge, packet: Packet) -> None:
+        """A send that need not wait, on the direct JSONL path: its four records
+        (``reserve_attempted``, ``reserve_ready``, ``send_committed``, ``enqueued``) go to
+        the sink as one text, then the packet is queued (a failing sink sends nothing)."""
+        route = edge.route
+        if route is not packet.route and route is not None:
+            copy: Packet = _new_object(Packet)
+            copy._mid = packet._mid
+            copy._seq = packet._seq
+            copy.workflow_id = packet.workflow_id
+            copy.execution = packet.execution
+            copy.route = route
+            copy.payload = packet.payload
+            packet = copy
+        context = self._context
+        request = None if context is None else context._token._slot.request
+        heads = self._qp_heads if request is self._qp_request else self._heads()
+        committed = heads.get(_SEND_LINES)
+        if committed is None:
+            committed = heads[_SEND_LINES] = (
+                self._qp_line(_RESERVE_ATTEMPTED)
+                + self._qp_line(_RESERVE_READY)
+                + self._qp_line(_SEND_COMMITTED)
+            )
+        message_id = self._msg_id(_ENQUEUED, packet)
+        self._lines._line(  # type: ignore[union-attr]  # set whenever _logged is
+            f"{committed}{self._mk_head}{message_id}{self._mk_tail}", 4
+        )
+        edge.queue.append(packet)
+        edge.pushed += 1
+        if edge._recv_waiters:
+            edge._wake_receivers()
 
     def _fan_ready(self) -> bool:
         """Every edge of the fan-out has a free slot now (so none waits or has left)."""
