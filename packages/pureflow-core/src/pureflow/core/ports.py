@@ -1009,9 +1009,17 @@ class OutputPort(_Port):
             else:
                 append = queue.append
                 for packet in packets[index:end]:
-                    append(
-                        packet if packet.route is route else packet._rebuild(route, packet.payload)
-                    )
+                    if packet.route is not route:
+                        # This edge's copy, built inline (no method call per packet).
+                        copy: Packet = _new_object(Packet)
+                        copy._mid = packet._mid
+                        copy._seq = packet._seq
+                        copy.workflow_id = packet.workflow_id
+                        copy.execution = packet.execution
+                        copy.route = route
+                        copy.payload = packet.payload
+                        packet = copy  # noqa: PLW2901 - the copy replaces it in the edge
+                    append(packet)
             edge.pushed += end - index
             index = end
             _unyielded += 1
