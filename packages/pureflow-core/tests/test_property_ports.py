@@ -17,6 +17,7 @@ from pureflow.core import (
     PortsIn,
     PortsOut,
     bounded_edge_channel,
+    ports,
 )
 
 ROUTE = MessageRoute(MessageEndpoint("p", "out"), MessageEndpoint("c", "in"))
@@ -75,3 +76,53 @@ def test_fifo_within_capacity(
         return received
 
     assert anyio.run(main, backend=backend) == [f"m{i}" for i in range(count)]
+
+
+def _fan_in(queued: list[int], start: int) -> tuple[PortsIn, list[object]]:
+    """A fan-in port whose edges hold ``queued[i]`` packets each (ids ``e{i}-{n}``), the
+    rotation starting at edge ``start``."""
+    handles = []
+    channels = []
+    for edge_index, amount in enumerate(queued):
+        out_handle, in_handle = bounded_edge_channel("out", "in", max(amount, 1))
+        for n in range(amount):
+            out_handle.channels[0].push(
+                Packet.create(
+                    f"e{edge_index}-{n}", "flow", EXECUTION, ROUTE, PacketPayload.bytes(b"")
+                )
+            )
+        handles.append(in_handle)
+        channels.append(out_handle.channels[0])
+    inputs = PortsIn(["in"], handles)
+    inputs["in"]._rr = start % len(queued)
+    return inputs, channels
+
+
+@pytest.mark.anyio
+@settings(max_examples=60, deadline=None)
+@given(
+    queued=st.lists(st.integers(0, 6), min_size=2, max_size=5).filter(any),
+    start=st.integers(0, 4),
+    max_items=st.integers(1, 20),
+    budget_spent=st.booleans(),
+)
+async def test_fan_in_recv_many_takes_what_recv_would(
+    queued: list[int], start: int, max_items: int, budget_spent: bool
+) -> None:
+    """The one-step fan-in take, and the general path taken when the yield budget is
+    spent (it yields first, and the edge it found keeps its turn), give the packets
+    ``recv`` gives one by one."""
+    many_port, many_edges = _fan_in(queued, start)
+    one_port, one_edges = _fan_in(queued, start)
+    ports._unyielded = ports.CHECKPOINT_INTERVAL if budget_spent else 0
+    batch = await many_port["in"].recv_many(max_items)
+    singles = []
+    while len(singles) < len(batch):
+        ports._unyielded = 0
+        single = await one_port["in"].recv()
+        assert single is not None
+        singles.append(single)
+    assert [str(p.message_id) for p in batch] == [str(p.message_id) for p in singles]
+    assert len(batch) == min(max_items, sum(queued))
+    assert many_port["in"]._rr == one_port["in"]._rr
+    assert [e.popped for e in many_edges] == [e.popped for e in one_edges]  # type: ignore[attr-defined]

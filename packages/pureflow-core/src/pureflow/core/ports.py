@@ -512,12 +512,15 @@ class InputPort(_Port):
         cancel = self._cancel
         edges = self._edges
         while True:
+            rotation = self._rr
             ready = self._ready()
             if ready is not None:
                 if _unyielded < CHECKPOINT_INTERVAL:
                     _unyielded += 1
                     return self._take(ready)
-                # Yield before taking: a cancelled checkpoint has popped nothing.
+                # Yield before taking: a cancelled checkpoint has popped nothing, and the
+                # fan-in rotation stays where it was (the edge found keeps its turn).
+                self._rr = rotation
                 _unyielded = 0
                 await checkpoint()
             elif self.at_end_of_stream():
@@ -614,25 +617,39 @@ class InputPort(_Port):
 
     def _take_rotating(self, max_items: int) -> list[Packet]:
         """Up to ``max_items`` queued packets, one edge after another as :meth:`_ready`
-        would choose them (no records: the caller checked)."""
+        would choose them (no records: the caller checked).
+
+        Taken in rounds: each round takes one packet from every non-empty edge in
+        rotation order. Nothing is queued meanwhile, so an edge found empty stays empty,
+        and that is the sequence :meth:`_ready` gives packet by packet."""
         edges = self._edges
         count = len(edges)
         start = self._rr
+        order = [index % count for index in range(start, start + count)]
+        taken = [0] * count
         items: list[Packet] = []
-        while len(items) < max_items:
-            for offset in range(count):
-                index = (start + offset) % count
-                edge = edges[index]
-                if edge.queue:
-                    break
-            else:
+        append = items.append
+        remaining = max_items
+        last = start - 1
+        while remaining:
+            before = remaining
+            for index in order:
+                queue = edges[index].queue
+                if queue:
+                    append(queue.popleft())
+                    taken[index] += 1
+                    last = index
+                    remaining -= 1
+                    if not remaining:
+                        break
+            if before == remaining:
                 break
-            start = (index + 1) % count
-            items.append(edge.queue.popleft())
-            edge.popped += 1
-            if edge._send_waiters:
-                edge._grant()
-        self._rr = start
+        for edge, popped in zip(edges, taken, strict=True):
+            if popped:
+                edge.popped += popped
+                if edge._send_waiters:
+                    edge._grant()
+        self._rr = (last + 1) % count
         return items
 
     def __aiter__(self) -> AsyncIterator[Packet]:
@@ -956,6 +973,33 @@ class OutputPort(_Port):
             if edge._recv_waiters:
                 edge._wake_receivers()
 
+    def _fan_push_many(self, packets: Sequence[Packet]) -> None:
+        """:meth:`_fan_push` for a run of packets every edge has room for, one edge after
+        the other (the same queues in the end: nothing else runs in between)."""
+        first = True
+        for edge in self._fan:  # type: ignore[union-attr]  # only called when set
+            route = edge.route
+            append = edge.queue.append
+            for packet in packets:
+                payload = packet.payload
+                if not first and payload.kind is _CONTROL_KIND:
+                    payload = payload.copy_for_fanout()
+                elif route is None or route is packet.route:
+                    append(packet)
+                    continue
+                copy: Packet = _new_object(Packet)
+                copy._mid = packet._mid
+                copy._seq = packet._seq
+                copy.workflow_id = packet.workflow_id
+                copy.execution = packet.execution
+                copy.route = packet.route if route is None else route
+                copy.payload = payload
+                append(copy)
+            first = False
+            edge.pushed += len(packets)
+            if edge._recv_waiters:
+                edge._wake_receivers()
+
     async def _send_slow(self, packet: Packet) -> None:
         self._check_open()
         recording = self._recording
@@ -986,8 +1030,7 @@ class OutputPort(_Port):
                 room = self._fan_room()
                 if room and _unyielded < CHECKPOINT_INTERVAL and self._cancel.request is None:
                     end = min(total, index + room)
-                    for packet in packets[index:end]:
-                        self._fan_push(packet)
+                    self._fan_push_many(packets[index:end])
                     index = end
                     _unyielded += 1
                     continue
@@ -1517,12 +1560,14 @@ class PortsIn(_Ports):
             for offset in range(count):
                 index = (start + offset) % count
                 port = ports[index]
+                rotation = port._rr
                 edge = port._ready()
                 if edge is not None:
                     if _unyielded < CHECKPOINT_INTERVAL:
                         _unyielded += 1
                         self._rr = (index + 1) % count
                         return port.port_id, port._take(edge)
+                    port._rr = rotation  # not taken yet: the edge keeps its turn
                     ready = True
                     break
                 if port.at_end_of_stream():
