@@ -48,7 +48,9 @@ same way. The runtime closes both collections in a ``finally`` when a node ends.
 ``reserve_full`` pair (or one ``receive_attempted``) per call, however long they wait;
 ``recv_any`` writes ``receive_closed`` at most once per port per call. When the sink keeps
 no data records (the null sink, a control-only tiered sink) ports build no record at all:
-the check happens once, when the sink is attached. Sink failures propagate as
+the check happens once, when the sink is attached. With a plain JSONL sink, ports build
+the lines themselves from cached fragments, and an operation that need not wait hands all
+its lines over as one text before the packet moves. Sink failures propagate as
 :class:`~pureflow.core.errors.MetadataError`.
 """
 
