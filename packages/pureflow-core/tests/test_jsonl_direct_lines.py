@@ -17,9 +17,15 @@ from pureflow.core import (
     ExecutionMetadata,
     InMemoryMetadataSink,
     JsonlMetadataSink,
+    MessageEndpoint,
+    MessageRoute,
     MetadataError,
     NodeContext,
+    Packet,
     PacketPayload,
+    PortsIn,
+    PortsOut,
+    bounded_edge_channel,
     wire_edges,
 )
 from pureflow.workflow import EdgeDefinition, NodeDefinition, WorkflowDefinition
@@ -149,3 +155,30 @@ async def test_a_failing_sink_neither_sends_nor_takes_a_packet(tmp_path: Path) -
     with pytest.raises(MetadataError, match="sink is closed"):
         await into.recv()
     assert [bytes(p.payload.value) for p in edge.queue] == [b"kept"]
+
+
+async def contextless_exchange(sink: Any) -> None:
+    """Ports with a sink but no node context (``"context":null`` in the lines), on an
+    anonymous edge (no route stamping)."""
+    out_handle, in_handle = bounded_edge_channel("out", "in", 2)
+    outputs = PortsOut(["out"], [out_handle], sink=sink)
+    inputs = PortsIn(["in"], [in_handle], sink=sink)
+    route = MessageRoute(MessageEndpoint("a", "out"), MessageEndpoint("b", "in"))
+    execution = ExecutionMetadata.first_attempt("run-1")
+    for index in range(3):
+        packet = Packet.create(f"m-{index}", "flow", execution, route, PacketPayload.bytes(b""))
+        await outputs.send("out", packet)
+        assert await inputs.recv("in") == packet
+
+
+@pytest.mark.anyio
+async def test_direct_lines_equal_record_lines_without_a_context(tmp_path: Path) -> None:
+    recorded = InMemoryMetadataSink()
+    await contextless_exchange(recorded)
+    path = tmp_path / "contextless.jsonl"
+    with JsonlMetadataSink(path) as direct:
+        await contextless_exchange(direct)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines == list(recorded.json_lines())
+    assert len(lines) == 3 * 7
+    assert all('"context":null' in line for line in lines if "queue_pressure" in line)
