@@ -126,3 +126,16 @@ async def test_fan_in_recv_many_takes_what_recv_would(
     assert len(batch) == min(max_items, sum(queued))
     assert many_port["in"]._rr == one_port["in"]._rr
     assert [e.popped for e in many_edges] == [e.popped for e in one_edges]  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("budget_spent", [False, True])
+async def test_recv_any_keeps_the_fan_in_turn_when_it_must_yield_first(budget_spent: bool) -> None:
+    """``recv_any`` that finds a packet with the yield budget spent yields, then takes the
+    packet the rotation points at, as it would have without yielding."""
+    inputs, _ = _fan_in([2, 2, 2], 1)
+    ports._unyielded = ports.CHECKPOINT_INTERVAL if budget_spent else 0
+    received = await inputs.recv_any()
+    assert received is not None
+    assert str(received[1].message_id) == "e1-0"
+    assert inputs["in"]._rr == 2

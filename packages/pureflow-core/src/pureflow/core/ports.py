@@ -415,6 +415,10 @@ class InputPort(_Port):
                 return edge
         return None
 
+    def _any_queued(self) -> bool:
+        """True when some edge of the port has a queued packet (rotation untouched)."""
+        return any(edge.queue for edge in self._edges)
+
     def at_end_of_stream(self) -> bool:
         """True when nothing can be received any more: every edge finished and drained
         (or this side closed). True from the start for a port without edges."""
@@ -510,17 +514,14 @@ class InputPort(_Port):
         cancel = self._cancel
         edges = self._edges
         while True:
-            rotation = self._rr
-            ready = self._ready()
-            if ready is not None:
-                if _unyielded < CHECKPOINT_INTERVAL:
-                    _unyielded += 1
-                    return self._take(ready)
-                # Yield before taking: a cancelled checkpoint has popped nothing, and the
-                # fan-in rotation stays where it was (the edge found keeps its turn).
-                self._rr = rotation
+            if _unyielded >= CHECKPOINT_INTERVAL and self._any_queued():
+                # Yield before taking: a cancelled checkpoint has popped nothing (and the
+                # fan-in rotation has not moved).
                 _unyielded = 0
                 await checkpoint()
+            elif (ready := self._ready()) is not None:
+                _unyielded += 1
+                return self._take(ready)
             elif self.at_end_of_stream():
                 if self._recording:
                     self._qp(_RECEIVE_CLOSED)
@@ -1541,38 +1542,32 @@ class PortsIn(_Ports):
             raise PortRecvError.cancelled(ports[0].port_id)
         reported: set[int] | None = None
         while True:
-            start = self._rr
-            all_ended = True
-            ready = False
-            for offset in range(count):
-                index = (start + offset) % count
-                port = ports[index]
-                rotation = port._rr
-                edge = port._ready()
-                if edge is not None:
-                    if _unyielded < CHECKPOINT_INTERVAL:
-                        _unyielded += 1
-                        self._rr = (index + 1) % count
-                        return port.port_id, port._take(edge)
-                    port._rr = rotation  # not taken yet: the edge keeps its turn
-                    ready = True
-                    break
-                if port.at_end_of_stream():
-                    if recording:
-                        if reported is None:
-                            reported = set()
-                        if index not in reported:
-                            reported.add(index)
-                            port._qp(_RECEIVE_CLOSED)
-                else:
-                    all_ended = False
-            if all_ended and not ready:
-                return None
-            if ready:
+            if _unyielded >= CHECKPOINT_INTERVAL and any(port._any_queued() for port in ports):
                 # A packet is ready but the budget is spent: yield before taking it.
                 _unyielded = 0
                 await checkpoint()
             else:
+                start = self._rr
+                all_ended = True
+                for offset in range(count):
+                    index = (start + offset) % count
+                    port = ports[index]
+                    edge = port._ready()
+                    if edge is not None:
+                        _unyielded += 1
+                        self._rr = (index + 1) % count
+                        return port.port_id, port._take(edge)
+                    if port.at_end_of_stream():
+                        if recording:
+                            if reported is None:
+                                reported = set()
+                            if index not in reported:
+                                reported.add(index)
+                                port._qp(_RECEIVE_CLOSED)
+                    else:
+                        all_ended = False
+                if all_ended:
+                    return None
                 waiter = Waiter()
                 for port in ports:
                     for edge in port._edges:
