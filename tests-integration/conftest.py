@@ -10,5 +10,5 @@ from integration_support import CONFORMANCE
 
 @pytest.fixture
 def conformance() -> Path:
-    """The original's example documents (``../shared/conformance/upstream-examples``)."""
+    """The original's example documents (``tests-integration/conformance/upstream-examples``)."""
     return CONFORMANCE

@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance_fixtures import UPSTREAM_EXAMPLES
+
 
 @dataclass(frozen=True)
 class Result:
@@ -33,5 +35,4 @@ def pureflow(*args: str | Path, stdin: bytes | None = None, cwd: Path | None = N
 
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-CONFORMANCE = SHARED / "conformance" / "upstream-examples"
+CONFORMANCE = UPSTREAM_EXAMPLES

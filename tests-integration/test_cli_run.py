@@ -11,9 +11,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from integration_support import CONFORMANCE, SHARED, pureflow
+from conformance_fixtures import CLI_SNAPSHOTS as SNAPSHOTS
+from integration_support import CONFORMANCE, pureflow
 
-SNAPSHOTS = SHARED / "conformance" / "cli-snapshots"
 ETL = CONFORMANCE / "native-linear-etl.workflow.json"
 
 

@@ -42,7 +42,7 @@ def test_readme_commands_print_what_it_shows(tmp_path: Path) -> None:
     manifest = pureflow(
         "validate-manifest",
         "--workflow",
-        "../shared/conformance/upstream-examples/wasm-uppercase.workflow.json",
+        "tests-integration/conformance/upstream-examples/wasm-uppercase.workflow.json",
         "examples/wasm-uppercase/wasm-uppercase.components.json",
         cwd=REPO,
     )

@@ -3,7 +3,7 @@
 ;; The core module `$m` (spliced in at the marker below) must export `mem` (its memory),
 ;; `realloc` (the canonical ABI allocator) and `invoke` (param i32 i32) (result i32): the
 ;; lowered list<port-batch> (pointer, length) in, a pointer to the 16-byte result area out.
-;; Type section and lifting as in ../../../../../shared/wasm/batch-world-empty.wat.
+;; Type section and lifting as in tests-integration/conformance/wasm/batch-world-empty.wat.
 (component
 ;; The uppercase guest of the original (spec 4 §5.1): every packet of every input port, in
 ;; order, goes to port `out` with its metadata unchanged and its bytes ASCII-uppercased. A

@@ -1,14 +1,14 @@
 """The original CLI's two-node run, record by record (conformance/cli-snapshots).
 
-``data/two-node.metadata.jsonl`` is a copy of the shared snapshot. A source sends one
-packet over a capacity-8 edge, then closes; the sink receives it and sees end of stream.
+The snapshot is the original's (``tests-integration/conformance/cli-snapshots``). A source
+sends one packet over a capacity-8 edge, then closes; the sink receives it and sees end of
+stream.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conformance_fixtures import CLI_SNAPSHOTS
 from pureflow.core import (
     ExecutionMetadata,
     InMemoryMetadataSink,
@@ -20,7 +20,7 @@ from pureflow.core import (
 )
 from pureflow.workflow import EdgeDefinition, NodeDefinition, WorkflowDefinition
 
-SNAPSHOT = Path(__file__).parent / "data" / "two-node.metadata.jsonl"
+SNAPSHOT = CLI_SNAPSHOTS / "two-node.metadata.jsonl"
 
 
 @pytest.mark.anyio

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conformance_fixtures import CLI_SNAPSHOTS, UPSTREAM_EXAMPLES
 from engine_test_nodes import RecordingHook, type_counts
 from pureflow.core import (
     InMemoryMetadataSink,
@@ -43,8 +43,8 @@ from pureflow.engine import DemoExecutor, TerminalState, run_workflow
 from pureflow.format import load_workflow
 from pureflow.workflow import WorkflowDefinition
 
-DATA = Path(__file__).parent / "data"
-CONFORMANCE = DATA / "conformance"
+DATA = CLI_SNAPSHOTS
+CONFORMANCE = UPSTREAM_EXAMPLES
 
 # document -> (lifecycle, message, queue_pressure), derived by hand from the formula above.
 EXPECTED: dict[str, tuple[int, int, int]] = {
@@ -67,7 +67,7 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     # N=6 E=8 O=7 I=5: 18, 16, 21+16+10 (rule sets are not run by the demo executor)
     "workloads/rules-content-routing.workflow.json": (18, 16, 47),
     # the CLI snapshot graph: N=2 E=1 O=1 I=1: 6, 2, 3+2+2
-    "../two-node.workflow.json": (6, 2, 7),
+    "../cli-snapshots/two-node.workflow.json": (6, 2, 7),
 }
 
 

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance_fixtures import UPSTREAM_EXAMPLES
 from pureflow.format import DocumentFormat
 
 JSON = DocumentFormat.JSON
 YAML = DocumentFormat.YAML
 TOML = DocumentFormat.TOML
 
-CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance"
-EXAMPLES = CONFORMANCE / "upstream-examples"
+EXAMPLES = UPSTREAM_EXAMPLES
 
 
 def conformance_examples() -> list[Path]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from conformance_fixtures import UPSTREAM_EXAMPLES
 from pureflow.introspection import explain_condition, explain_rule_routing_lines
 from pureflow.types import NodeId
 from pureflow.workflow.rules import (
@@ -47,7 +47,7 @@ from pureflow.workflow.rules import (
     parse_rule_set,
 )
 
-WORKLOADS = Path("/work/shared/conformance/upstream-examples/workloads")
+WORKLOADS = UPSTREAM_EXAMPLES / "workloads"
 S = ScalarValue
 
 D, A = "\u2014", "\u2192"  # em dash, rightwards arrow

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conformance_fixtures import UPSTREAM_EXAMPLES
 from pureflow.contract import (
     Determinism,
     EffectCapability,
@@ -34,7 +35,7 @@ from pureflow.workflow import (
     WorkflowDefinition,
 )
 
-EXAMPLES = Path("/work/shared/conformance/upstream-examples")
+EXAMPLES = UPSTREAM_EXAMPLES
 IN, OUT = PortDirection.INPUT, PortDirection.OUTPUT
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conformance_fixtures import UPSTREAM_EXAMPLES
 from pureflow.workflow.rules import (
     MAX_CONDITION_DEPTH,
     Always,
@@ -48,7 +48,7 @@ from pureflow.workflow.rules import (
     rule_set_to_json,
 )
 
-EXAMPLES = Path("/work/shared/conformance/upstream-examples/workloads")
+EXAMPLES = UPSTREAM_EXAMPLES / "workloads"
 S = ScalarValue
 
 

@@ -3,7 +3,7 @@
 ;; The core module `$m` (spliced in at the marker below) must export `mem` (its memory),
 ;; `realloc` (the canonical ABI allocator) and `invoke` (param i32 i32) (result i32): the
 ;; lowered list<port-batch> (pointer, length) in, a pointer to the 16-byte result area out.
-;; Type section and lifting as in ../../../../../shared/wasm/batch-world-empty.wat.
+;; Type section and lifting as in tests-integration/conformance/wasm/batch-world-empty.wat.
 (component
 ;; @core-module
   (core instance $i (instantiate $m))
