@@ -393,7 +393,7 @@ def test_port_mismatch_says_what_is_missing_and_extra() -> None:
     )
     assert problems[1].message == (
         "node `src`: component `builtin:numbers` declares output ports `out`; "
-        "the document missing `out` and has extra `rows`"
+        "the document lacks `out` and has extra `rows`"
     )
 
 

@@ -67,9 +67,19 @@ def test_1_default_policy() -> None:
     assert policy.watchdog_seconds is None
     assert policy.default_capacity == DEFAULT_EDGE_CAPACITY == 1
     assert policy.time_limit_for("anything") is None
-    assert policy.to_json() == {"cycles": None, "failure": "fail-fast", "watchdog_seconds": None}
+    assert policy.to_json() == {
+        "cycles": None,
+        "failure": "fail-fast",
+        "watchdog_seconds": None,
+        "detect_deadlocks": True,
+    }
     allow = RunPolicy(cycles=CyclePolicy.ALLOW, failure=FailurePolicy.CONTINUE_ON_ERROR)
-    assert allow.to_json() == {"cycles": "allow", "failure": "continue", "watchdog_seconds": None}
+    assert allow.to_json() == {
+        "cycles": "allow",
+        "failure": "continue",
+        "watchdog_seconds": None,
+        "detect_deadlocks": True,
+    }
 
 
 @pytest.mark.parametrize(

@@ -158,17 +158,19 @@ async def test_11_feedback_loop_shutdown_by_failure() -> None:
 
 # --- 12-13. the watchdog on a deadlock ------------------------------------------------
 
+WATCHDOG_ONLY = RunPolicy(watchdog_seconds=0.001, detect_deadlocks=False)
+"""The watchdog alone, as the original had it (the deadlock detector is tested apart)."""
+
 
 async def test_12_watchdog_reports_a_deadlocked_cycle() -> None:
     """Test 12, adapted: ``cyclic()`` with both nodes holding their outputs and parked in
     ``recv``. A summary is returned (not an exception), ``failed``, with the diagnostic.
     Unlike the original (pending 2, error_count 1), the watchdog cancels the token, both
     ``recv`` calls wake with ``Cancelled``, and both nodes end cancelled: pending 0,
-    error_count 3 (the watchdog's error plus two cancellations)."""
+    error_count 3 (the watchdog's error plus two cancellations). The deadlock detector,
+    which would stop this run before the watchdog, is off (see test_engine_deadlocks.py)."""
     sink = InMemoryMetadataSink()
-    summary = await run_workflow(
-        cyclic(), hold_and_receive, metadata=sink, policy=RunPolicy(watchdog_seconds=0.001)
-    )
+    summary = await run_workflow(cyclic(), hold_and_receive, metadata=sink, policy=WATCHDOG_ONLY)
     assert summary.terminal_state is TerminalState.FAILED
     assert counts(summary) == expect(2, cancelled=2, errors=3)
     blocked = "blocked: `first` receiving on in; `second` receiving on in"
@@ -216,6 +218,7 @@ async def test_12_watchdog_reports_a_deadlocked_cycle() -> None:
                 "received": 0,
             },
         ],
+        "detected_by": "watchdog",
     }
     # Both nodes started, and both still got exactly one terminal record.
     assert lifecycle_by_node(sink) == {
@@ -230,9 +233,7 @@ async def test_13_watchdog_writes_one_workflow_failed_with_the_diagnostic() -> N
     diagnostic (the original's fields, plus ``blocked_nodes`` and ``edges``); the nodes'
     own cancellations add no second ``workflow_failed``."""
     sink = InMemoryMetadataSink()
-    await run_workflow(
-        cyclic(), hold_and_receive, metadata=sink, policy=RunPolicy(watchdog_seconds=0.001)
-    )
+    await run_workflow(cyclic(), hold_and_receive, metadata=sink, policy=WATCHDOG_ONLY)
     assert error_keys(sink)[0] == ("workflow_failed", None)
     assert sorted(error_keys(sink)[1:], key=str) == [
         ("node_failed", "first"),
@@ -241,7 +242,9 @@ async def test_13_watchdog_writes_one_workflow_failed_with_the_diagnostic() -> N
     diagnostic = sink.of_type("error")[0].to_json_value()["diagnostic"]
     assert diagnostic["type"] == "workflow_deadlock"
     assert {
-        key: diagnostic[key] for key in diagnostic if key not in {"blocked_nodes", "edges"}
+        key: diagnostic[key]
+        for key in diagnostic
+        if key not in {"blocked_nodes", "edges", "detected_by"}
     } == {
         "type": "workflow_deadlock",
         "scheduled_node_count": 2,
@@ -255,6 +258,7 @@ async def test_13_watchdog_writes_one_workflow_failed_with_the_diagnostic() -> N
         "feedback_loop_startup": "start_all_nodes",
         "feedback_loop_termination": "all_nodes_complete",
     }
+    assert diagnostic["detected_by"] == "watchdog"
     assert [entry["node_id"] for entry in diagnostic["blocked_nodes"]] == ["first", "second"]
     assert len(diagnostic["edges"]) == 2
 

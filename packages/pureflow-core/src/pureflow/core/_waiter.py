@@ -12,6 +12,10 @@ on a busy edge); on any other backend (trio) it uses an ``anyio.Event``. Cancell
 the surrounding anyio scope reaches either the same way.
 
 Waking is synchronous and cheap; it must happen on the event loop thread.
+
+A waiter that suspends on behalf of a node's main flow (:mod:`pureflow.core.liveness`)
+counts that node as blocked until it is woken or the wait is abandoned, which is what lets
+the engine detect a deadlock the moment it happens.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import asyncio
 from typing import Any
 
 import anyio
+from pureflow.core.liveness import NodeFlow, blocking_flow
 
 _current_task = asyncio.current_task
 
@@ -34,12 +39,19 @@ def _on_asyncio() -> bool:
 
 
 class Waiter:
-    """A one-shot wake-up. ``granted`` is set by an edge that handed this waiter a slot."""
+    """A one-shot wake-up. ``granted`` is set by an edge that handed this waiter a slot.
 
-    __slots__ = ("_event", "granted", "woken")
+    ``blocks`` says whether the wait can block a node for deadlock detection: True for
+    port operations (only another node can end them), False for a wait that the outside
+    world ends (a cancellation token: Ctrl-C, a caller's handle).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_blocks", "_event", "_flow", "granted", "woken")
+
+    def __init__(self, *, blocks: bool = True) -> None:
         self._event: Any = None  # an asyncio future or an anyio.Event, once waiting
+        self._blocks = blocks
+        self._flow: NodeFlow | None = None  # the node counted as blocked by this wait
         self.woken = False
         self.granted = False
 
@@ -47,6 +59,10 @@ class Waiter:
         """Wake the waiting task (idempotent)."""
         if not self.woken:
             self.woken = True
+            flow = self._flow
+            if flow is not None:
+                self._flow = None
+                flow.resume()
             event = self._event
             if event is not None:
                 if isinstance(event, asyncio.Future):
@@ -63,9 +79,19 @@ class Waiter:
         """
         if self.woken:
             return
-        if _on_asyncio():
-            future = self._event = asyncio.get_running_loop().create_future()
-            await future
-        else:
-            event = self._event = anyio.Event()
-            await event.wait()
+        flow = blocking_flow() if self._blocks else None
+        if flow is not None:
+            self._flow = flow
+            flow.suspend()  # may find the run deadlocked: the engine is told, not us
+        try:
+            if _on_asyncio():
+                future = self._event = asyncio.get_running_loop().create_future()
+                await future
+            else:
+                event = self._event = anyio.Event()
+                await event.wait()
+        finally:
+            flow = self._flow
+            if flow is not None:  # abandoned (cancelled) before it was woken
+                self._flow = None
+                flow.resume()

@@ -191,7 +191,7 @@ class CancellationToken:
         """
         slot = self._slot
         while slot.request is None:
-            waiter = Waiter()
+            waiter = Waiter(blocks=False)  # the outside world cancels: never a deadlock
             slot.add(waiter)
             try:
                 await waiter.wait()

@@ -286,7 +286,7 @@ def _port_problem(
     kind = "input" if direction == "inputs" else "output"
     parts = []
     if missing:
-        parts.append(f"missing {_quoted(missing)}")
+        parts.append(f"lacks {_quoted(missing)}")
     if extra:
         parts.append(f"has extra {_quoted(extra)}")
     wanted = _quoted(declared) if declared else "none"

@@ -39,8 +39,13 @@ class RunPolicy:
       applies to the others. A node over its limit fails with ``CDT-EXEC-001``.
     * ``default_capacity``: the capacity of edges that do not set one (1, as the
       original).
-    * ``grace_seconds``: after the watchdog fires and requests cancellation, how long
-      nodes get to end on their own before their tasks are cancelled.
+    * ``grace_seconds``: after the watchdog or the deadlock detector fires and requests
+      cancellation, how long nodes get to end on their own before their tasks are
+      cancelled.
+    * ``detect_deadlocks``: stop the run the moment every live node is blocked in a port
+      operation and nothing can move a packet (default
+      on; see :mod:`pureflow.core.liveness`). The watchdog is still the tool for nodes
+      stuck outside ports (external I/O, sleeps).
     """
 
     cycles: CyclePolicy | None = None
@@ -50,6 +55,7 @@ class RunPolicy:
     default_node_time_limit: float | None = None
     default_capacity: int = DEFAULT_EDGE_CAPACITY
     grace_seconds: float = 1.0
+    detect_deadlocks: bool = True
 
     def __post_init__(self) -> None:
         if self.watchdog_seconds is not None and self.watchdog_seconds < 0:
@@ -68,4 +74,5 @@ class RunPolicy:
             "cycles": None if self.cycles is None else self.cycles.value,
             "failure": self.failure.value,
             "watchdog_seconds": self.watchdog_seconds,
+            "detect_deadlocks": self.detect_deadlocks,
         }

@@ -31,7 +31,10 @@ class TerminalState(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class DeadlockReport:
-    """What the watchdog saw when it fired: counts, and who was blocked where."""
+    """What the deadlock detector or the watchdog saw when it fired: counts, and who was
+    blocked where. ``detected_by`` is ``"deadlock_detector"`` (every live node blocked on
+    a port: ``no_progress_timeout_ms`` is 0) or ``"watchdog"`` (no progress for
+    ``no_progress_timeout_ms``)."""
 
     workflow_id: WorkflowId
     scheduled_node_count: int
@@ -46,6 +49,7 @@ class DeadlockReport:
     feedback_loop_termination: str | None
     blocked: tuple[dict[str, Any], ...] = ()
     edges: tuple[dict[str, Any], ...] = ()
+    detected_by: str = "watchdog"
 
     def to_json(self) -> dict[str, Any]:
         """The summary's ``deadlock_diagnostic`` object."""
@@ -63,6 +67,7 @@ class DeadlockReport:
             "feedback_loop_termination": self.feedback_loop_termination,
             "blocked_nodes": list(self.blocked),
             "edges": list(self.edges),
+            "detected_by": self.detected_by,
         }
 
 

@@ -12,8 +12,11 @@ The run proceeds in this order:
 4. on a node's first error under fail-fast the shared cancellation token is cancelled
    (``node execution failed: <error>``) *before* that node's outputs close, then
    ``error/workflow_failed`` is recorded after its own records;
-5. the watchdog (if enabled) fails the run when nothing progresses, cancels the token, and
-   after ``grace_seconds`` cancels whatever still runs;
+5. the deadlock detector (on by default) fails the run the moment every live node is
+   blocked on a port and nothing can move a packet (:mod:`pureflow.core.liveness`); the
+   watchdog (if enabled) fails it when nothing progresses for a while (nodes stuck
+   outside ports). Either records the diagnostic, cancels the token, and after
+   ``grace_seconds`` cancels whatever still runs;
 6. the summary counts every outcome and the packets that moved.
 """
 
@@ -43,6 +46,7 @@ from pureflow.core import (
     NodeExecutor,
     PureflowError,
 )
+from pureflow.core.liveness import LivenessMonitor, NodeFlow
 from pureflow.engine.backend import ExecutionBackend, NodeTask, RunningEdges
 from pureflow.engine.policy import FailurePolicy, RunPolicy
 from pureflow.engine.registry import ExecutorRegistry
@@ -135,8 +139,11 @@ class Supervisor:
             node.id: NodeStatus(node.id) for node in workflow.nodes
         }
         self.edges: RunningEdges | None = None
+        self.liveness = LivenessMonitor()
         self._group: TaskGroup | None = None
         self._all_finished: anyio.Event | None = None
+        self._deadlocked: anyio.Event | None = None
+        self._stopping = False
 
     # --- the run -------------------------------------------------------------------
 
@@ -158,16 +165,25 @@ class Supervisor:
         ]
         for ctx in contexts:
             self._observe_scheduled(ctx)
+        # Every node is live before any starts: one that has not started is not blocked.
+        flows = [self.liveness.flow(node.id) for node, _ in self.plan]
         try:
             async with anyio.create_task_group() as group:
                 self._group = group
-                watchdog_scope = anyio.CancelScope()
-                if self.policy.watchdog_seconds is not None:
-                    group.start_soon(self._watchdog, watchdog_scope)
-                async with anyio.create_task_group() as nodes:
-                    for (node, executor), ctx in zip(self.plan, contexts, strict=True):
-                        self.backend.start(nodes.start_soon, self._node_task(node, executor, ctx))
-                watchdog_scope.cancel()
+                async with anyio.create_task_group() as watchers:
+                    if self.policy.watchdog_seconds is not None:
+                        watchers.start_soon(self._watchdog)
+                    if self.policy.detect_deadlocks:
+                        self._deadlocked = anyio.Event()
+                        self.liveness.on_deadlock = self._deadlocked.set
+                        watchers.start_soon(self._deadlock_watch)
+                    async with anyio.create_task_group() as nodes:
+                        for (node, executor), ctx, flow in zip(
+                            self.plan, contexts, flows, strict=True
+                        ):
+                            task = self._node_task(node, executor, ctx, flow)
+                            self.backend.start(nodes.start_soon, task)
+                    watchers.cancel_scope.cancel()
         finally:
             self.summary.observed_message_count = edges.messages_moved()
             edges.close_all()
@@ -178,7 +194,7 @@ class Supervisor:
         return self.cancellation.cancel(reason)
 
     def _node_task(
-        self, node: NodeDefinition, executor: NodeExecutor, ctx: NodeContext
+        self, node: NodeDefinition, executor: NodeExecutor, ctx: NodeContext, flow: NodeFlow
     ) -> NodeTask:
         async def task() -> None:
             assert self.edges is not None
@@ -195,6 +211,7 @@ class Supervisor:
                     hook=self.hook,
                     time_limit=self.policy.time_limit_for(node.id),
                     on_error=self._on_error,
+                    flow=flow,
                 )
             except anyio.get_cancelled_exc_class():
                 self._record(node.id, NodeOutcome.of_error(CancellationError("cancelled by host")))
@@ -258,16 +275,27 @@ class Supervisor:
         finished = self.summary.scheduled_node_count - self.summary.pending_node_count
         return self.edges.progress() + finished
 
-    async def _watchdog(self, scope: anyio.CancelScope) -> None:
+    async def _watchdog(self) -> None:
         timeout = self.policy.watchdog_seconds
         assert timeout is not None
+        await watch_progress(timeout, self._progress, self._stalled)
+        await self._stop_stragglers()
+
+    async def _deadlock_watch(self) -> None:
+        """Wait for the liveness monitor's signal and stop the run."""
+        assert self._deadlocked is not None
+        await self._deadlocked.wait()
+        self._fail_stuck(detected_by="deadlock_detector")
+        await self._stop_stragglers()
+
+    async def _stop_stragglers(self) -> None:
+        """After a stuck run was cancelled: give nodes ``grace_seconds`` to end, then
+        cancel whatever still runs."""
         assert self._all_finished is not None
-        with scope:
-            await watch_progress(timeout, self._progress, self._stalled)
-            with anyio.move_on_after(self.policy.grace_seconds):
-                await self._all_finished.wait()
-            if self.summary.pending_node_count and self._group is not None:
-                self._group.cancel_scope.cancel()
+        with anyio.move_on_after(self.policy.grace_seconds):
+            await self._all_finished.wait()
+        if self.summary.pending_node_count and self._group is not None:
+            self._group.cancel_scope.cancel()
 
     def _blocked_nodes(self) -> list[dict[str, object]]:
         assert self.edges is not None
@@ -286,9 +314,17 @@ class Supervisor:
         return blocked
 
     def _stalled(self) -> None:
-        """Fire: record the diagnostic, fail the run and request cancellation."""
+        """The watchdog fired."""
+        self._fail_stuck(detected_by="watchdog")
+
+    def _fail_stuck(self, *, detected_by: str) -> None:
+        """Record the diagnostic, fail the run and request cancellation (once)."""
         assert self.edges is not None
-        timeout = self.policy.watchdog_seconds or 0.0
+        if self._stopping:
+            return
+        self._stopping = True
+        watchdog = detected_by == "watchdog"
+        timeout = (self.policy.watchdog_seconds or 0.0) if watchdog else 0.0
         summary = self.summary
         cycles = effective_cycle_policy(self.workflow, self.policy)
         allow = cycles is CyclePolicy.ALLOW
@@ -308,6 +344,7 @@ class Supervisor:
             feedback_loop_termination="all_nodes_complete" if allow else None,
             blocked=tuple(blocked),
             edges=tuple(edges),
+            detected_by=detected_by,
         )
         policy_text = (
             "AllowFeedbackLoops(FeedbackLoopRunPolicy { startup: StartAllNodes, "
@@ -316,9 +353,15 @@ class Supervisor:
             else "Reject"
         )
         waiting = "; ".join(_describe_blocked(blocked)) or "none"
+        what = (
+            f"watchdog detected no workflow progress for {format_duration(timeout)}"
+            if watchdog
+            else "is deadlocked: every running node is blocked on a port and no edge can "
+            "move a packet"
+        )
         error = ExecutionError(
-            f"workflow `{self.workflow.id}` watchdog detected no workflow progress for "
-            f"{format_duration(timeout)}: scheduled_nodes={report.scheduled_node_count}, "
+            f"workflow `{self.workflow.id}` {what}: "
+            f"scheduled_nodes={report.scheduled_node_count}, "
             f"pending_nodes={report.pending_node_count}, "
             f"completed_nodes={report.completed_node_count}, "
             f"failed_nodes={report.failed_node_count}, "
@@ -337,7 +380,7 @@ class Supervisor:
             cancelled_node_count=report.cancelled_node_count,
             feedback_loop_startup=report.feedback_loop_startup,
             feedback_loop_termination=report.feedback_loop_termination,
-            extra={"blocked_nodes": blocked, "edges": edges},
+            extra={"blocked_nodes": blocked, "edges": edges, "detected_by": detected_by},
         )
         first = summary.first_error is None
         summary.deadlock_diagnostic = report

@@ -14,6 +14,11 @@ The order of effects is part of the contract (the engine and tests depend on it)
    :class:`~pureflow.core.CancellationError`) or ``node_failed``; observation failures
    are swallowed and the node's own error is the outcome.
 
+With a ``flow`` (:class:`~pureflow.core.liveness.NodeFlow`), the node's task is its main
+flow for the whole call (its port waits count the node as blocked for deadlock
+detection), and the flow finishes after the ports are closed, so a downstream node woken
+by the close is never counted as blocked by a node that is gone.
+
 Host cancellation (the task's anyio cancel scope, e.g. Ctrl-C or the watchdog) is not
 swallowed: the runner writes ``node_failed`` / ``node_cancelled`` for
 ``CancellationError("cancelled by host")`` (synchronously, so the cancellation cannot
@@ -26,6 +31,7 @@ import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import anyio
 from pureflow.core import (
@@ -46,6 +52,7 @@ from pureflow.core import (
     PureflowError,
     as_pureflow_error,
 )
+from pureflow.core.liveness import NodeFlow
 
 
 class OutcomeKind(enum.Enum):
@@ -139,6 +146,7 @@ async def run_node(
     hook: LifecycleHook | None = None,
     time_limit: float | None = None,
     on_error: Callable[[PureflowError], None] | None = None,
+    flow: NodeFlow | None = None,
 ) -> NodeOutcome:
     """Run ``executor`` as node ``ctx.node_id`` and return how it ended.
 
@@ -147,6 +155,38 @@ async def run_node(
     seconds) fails the node with ``CDT-EXEC-001: node execution failed: node `x` timed
     out after 5s``. See the module docstring for the order of effects.
     """
+    run = partial(
+        _run_node,
+        executor,
+        ctx,
+        inputs,
+        outputs,
+        sink=sink,
+        hook=hook,
+        time_limit=time_limit,
+        on_error=on_error,
+    )
+    if flow is None:
+        return await run()
+    token = flow.enter()
+    try:
+        return await run()
+    finally:
+        flow.finish()
+        flow.leave(token)
+
+
+async def _run_node(
+    executor: NodeExecutor,
+    ctx: NodeContext,
+    inputs: PortsIn,
+    outputs: PortsOut,
+    *,
+    sink: MetadataSink | None,
+    hook: LifecycleHook | None,
+    time_limit: float | None,
+    on_error: Callable[[PureflowError], None] | None,
+) -> NodeOutcome:
     inputs.with_metadata_sink(sink).with_node_context(ctx)
     outputs.with_metadata_sink(sink).with_node_context(ctx)
     try:

@@ -15,6 +15,7 @@ Two shapes cover what cannot be an ``async`` function:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import anyio
@@ -29,6 +30,7 @@ from pureflow.core import (
     PortsIn,
     PortsOut,
 )
+from pureflow.core.liveness import current_flow
 from pureflow.types import PortId
 
 
@@ -105,9 +107,21 @@ class ThreadNodeExecutor:
         self.function = function
 
     async def run(self, ctx: NodeContext, inputs: PortsIn, outputs: PortsOut) -> None:
-        await anyio.to_thread.run_sync(
-            self.function, ctx, BlockingPortsIn(inputs), BlockingPortsOut(outputs)
+        call = partial(
+            anyio.to_thread.run_sync,
+            self.function,
+            ctx,
+            BlockingPortsIn(inputs),
+            BlockingPortsOut(outputs),
         )
+        flow = current_flow()
+        if flow is None:
+            await call()
+            return
+        # The node's code runs in the thread: the port calls it makes on the loop act for
+        # the node (a thread waiting on a port is blocked; one computing is not).
+        with flow.delegate():
+            await call()
 
     def __repr__(self) -> str:
         return f"ThreadNodeExecutor({getattr(self.function, '__qualname__', self.function)!r})"
