@@ -32,7 +32,7 @@ from pureflow.core import (
     PortsOut,
     node_executor,
 )
-from pureflow.engine import InProcessBackend, RunPolicy, Supervisor, as_registry
+from pureflow.engine import InProcessBackend, RunPolicy, RunView, Supervisor, as_registry
 from pureflow.workflow import EdgeDefinition, NodeDefinition, WorkflowDefinition
 from rich.console import Console
 
@@ -100,12 +100,13 @@ def run_with_progress(workflow: WorkflowDefinition, progress: RunProgress) -> Su
     captured: list[Supervisor] = []
 
     class Spy(RunProgress):
-        async def show(self, supervisor: Supervisor) -> None:
-            captured.append(supervisor)
-            await progress.show(supervisor)
+        @property
+        def interval(self) -> float:
+            return progress.interval
 
-        def finish(self, supervisor: Supervisor) -> None:
-            progress.finish(supervisor)
+        def __call__(self, view: RunView) -> None:
+            captured.append(view)  # type: ignore[arg-type]  # the run's view is its supervisor
+            progress(view)
 
     registry = as_registry(
         dict(zip([n.id for n in workflow.nodes], [source, slow_pass, sink], strict=True))
@@ -120,8 +121,10 @@ def run_with_progress(workflow: WorkflowDefinition, progress: RunProgress) -> Su
     )
     assert outcome.summary.terminal_state.label == "completed"
     assert not outcome.interrupted
-    (supervisor,) = captured
-    return supervisor
+    assert captured, "on_progress was never called"
+    assert len({id(view) for view in captured}) == 1
+    assert captured[-1].finished
+    return captured[-1]
 
 
 def final_rows(text: str, title: str) -> dict[str, list[str]]:
@@ -221,7 +224,7 @@ def test_a_broken_display_does_not_break_the_run() -> None:
     console, _ = fake_terminal()
 
     class Broken(RunProgress):
-        def renderable(self, supervisor: Supervisor) -> str:
+        def renderable(self, view: RunView) -> str:
             raise RuntimeError("boom")
 
     logged = StringIO()

@@ -272,14 +272,24 @@ def test_as_component_reads_the_in_process_mark() -> None:
     assert found.create({}) is transform
 
 
-def test_as_component_rejects_what_cannot_run_a_node() -> None:
+def test_a_blocking_node_function_is_a_thread_component() -> None:
     def blocking(ctx: Any, inputs: Any, outputs: Any) -> None:
+        return None
+
+    found = as_component(blocking, name="x")
+    assert found is not None
+    assert found.spec.run_in == "thread"
+    assert found.create({}) is blocking
+
+
+def test_as_component_rejects_what_cannot_run_a_node() -> None:
+    def one_argument(value: Any) -> None:
         return None
 
     class NotANode:
         pass
 
-    assert as_component(blocking, name="x") is None
+    assert as_component(one_argument, name="x") is None
     assert as_component(NotANode, name="x") is None
     assert as_component("text", name="x") is None
     assert as_component(len, name="x") is None

@@ -503,7 +503,7 @@ def test_the_wasm_resolver_is_called_and_its_results_checked(tmp_path: Path) -> 
             node("f", [], [], "wasm:fails.wasm"),
         ]
     )
-    problems = problems_of(flow, wasm_resolver=resolver, base_dir=tmp_path)
+    problems = problems_of(flow, schemes={"wasm": resolver}, base_dir=tmp_path)
     assert calls[0] == ("e", "executor.wasm", tmp_path)
     assert [(p.code, p.location) for p in problems] == [
         ("binding.port_mismatch", "/nodes/1/inputs"),

@@ -47,8 +47,8 @@ from pureflow.engine import (
     SingleExecutorRegistry,
     TerminalState,
     as_registry,
+    run_sync,
     run_workflow,
-    run_workflow_sync,
 )
 from pureflow.workflow import CyclePolicy
 
@@ -216,14 +216,11 @@ def test_registry_forms() -> None:
         MappingRegistry({}).executor_for(only)
 
 
-def test_run_workflow_sync_runs_on_a_new_event_loop() -> None:
+def test_run_sync_runs_on_a_new_event_loop() -> None:
     visits = Visits()
-    for backend in ("asyncio", "trio"):
-        summary = run_workflow_sync(
-            workflow([node("a")]), visits, backend_name=backend, execution="sync-1"
-        )
-        assert summary.terminal_state is TerminalState.COMPLETED
-    assert visits.seen == [("flow", "sync-1", 1), ("flow", "sync-1", 1)]
+    summary = run_sync(workflow([node("a")]), {"a": visits}, execution="sync-1")
+    assert summary.terminal_state is TerminalState.COMPLETED
+    assert visits.seen == [("flow", "sync-1", 1)]
 
 
 @pytest.mark.anyio

@@ -186,7 +186,7 @@ async def test_split_port_mismatch_is_reported() -> None:
     (problem,) = caught.value.problems
     assert problem.code == "binding.port_mismatch"
     assert problem.location == "/nodes/0/outputs"
-    assert "missing `matched`, `unmatched` and has extra `yes`, `no`" in problem.message
+    assert "lacks `matched`, `unmatched` and has extra `yes`, `no`" in problem.message
 
 
 async def test_merge_takes_every_input_fairly() -> None:

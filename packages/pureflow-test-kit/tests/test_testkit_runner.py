@@ -8,9 +8,8 @@ from typing import Any
 import anyio
 import pytest
 from pureflow.core import NodeContext, PortsIn, PortsOut
-from pureflow.engine import CycleRejected, RunPolicy
+from pureflow.engine import BindingError, CycleRejected, RunPolicy
 from pureflow.testkit import (
-    BuilderError,
     CollectingSink,
     RecordingMetadataSink,
     RecordingNode,
@@ -85,13 +84,18 @@ async def test_timeout_must_be_positive(bad: Any) -> None:
 @pytest.mark.anyio
 async def test_nodes_must_match_the_workflow() -> None:
     workflow = linear_workflow(["source", "middle", "sink"])
-    with pytest.raises(BuilderError) as raised:
+    with pytest.raises(BindingError) as raised:
         await run_workflow(workflow, {"source": ScriptedSource(), "sinc": CollectingSink()})
-    assert str(raised.value) == (
-        "workflow `linear`: no executor for `middle`, `sink`; executors for unknown node(s) "
-        "`sinc` (workflow nodes: `source`, `middle`, `sink`)"
+    assert [(p.code, p.node_id) for p in raised.value.problems] == [
+        ("binding.unknown_node", None),
+        ("binding.unbound_node", "middle"),
+        ("binding.unbound_node", "sink"),
+    ]
+    assert str(raised.value.problems[0]) == (
+        "code given for node `sinc`, which workflow `linear` does not have (its nodes: "
+        "`middle`, `sink`, `source`)"
     )
-    with pytest.raises(BuilderError, match="node `a`: expected a NodeExecutor or an async"):
+    with pytest.raises(BindingError, match="node `a`: the code given for it is a int"):
         await run_workflow(linear_workflow(["a"]), {"a": 42})  # type: ignore[dict-item]
 
 

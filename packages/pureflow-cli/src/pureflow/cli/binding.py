@@ -4,8 +4,8 @@
   components published under the ``pureflow.components`` entry point group;
 * ``component: python:module:attr``: the user's code, imported from the workflow file's
   folder first, then ``sys.path``;
-* ``component: wasm:<path>``: a WebAssembly component (path relative to the workflow);
-  optional node config keys: ``fuel``, ``memory_limit_bytes``, ``batch_size``, ``mode``;
+* ``component: wasm:<path>``: a WebAssembly component (path relative to the workflow;
+  resolved by pureflow-wasm, see :mod:`pureflow.wasm.binding`);
 * a node named in a ``--wasm-components`` manifest: that component (the original's way);
 * anything else: the original CLI's demo executor (``run`` only).
 
@@ -14,17 +14,17 @@ Every problem is reported before any node starts, with its document location.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
 from pureflow.cli.errors import CliError
 
 if TYPE_CHECKING:
     from pureflow.core import Component, NodeExecutor
     from pureflow.engine import BoundWorkflow
     from pureflow.format import WasmManifest
-    from pureflow.workflow import NodeDefinition, WorkflowDefinition
+    from pureflow.workflow import WorkflowDefinition
 
 
 def base_dir_of(workflow_path: str) -> Path:
@@ -37,113 +37,21 @@ def needs_binding(workflow: WorkflowDefinition) -> bool:
 
 
 def component_catalog() -> tuple[dict[str, Component], list[str]]:
-    """Builtins plus entry-point components, and warnings about broken entry points."""
-    import pureflow.nodes
-    from pureflow.engine import BindingProblem, discover_components, merge_catalogs
+    """Every installed component (the standard library publishes its own through the
+    ``pureflow.components`` entry points), and warnings about broken entry points."""
+    from pureflow.engine import BindingProblem, discover_components
 
     problems: list[BindingProblem] = []
-    discovered = discover_components(problems=problems)
-    catalog = merge_catalogs(pureflow.nodes.catalog(), discovered, problems=problems)
-    return dict(catalog), [f"warning: {problem.message}" for problem in problems]
-
-
-def _wasm_executor(
-    path: Path,
-    node_id: str,
-    config: Mapping[str, Any],
-    fuel: int | None = None,
-    *,
-    base_dir: Path | None = None,
-) -> NodeExecutor:
-    from pureflow.wasm import WasiGrant, WasmComponent, WasmError, WasmLimits, WasmNode
-
-    wasi = config.get("wasi") or {}
-    root = base_dir or Path.cwd()
-    grant = WasiGrant(
-        read_dirs=[root / d for d in wasi.get("read_dirs", [])],
-        write_dirs=[root / d for d in wasi.get("write_dirs", [])],
-        env_vars=list(wasi.get("env", [])),
-    )
-
-    limits = WasmLimits()
-    fuel = config.get("fuel", fuel)
-    if fuel is not None:
-        limits = limits.with_fuel(int(fuel))
-    if config.get("memory_limit_bytes") is not None:
-        limits = limits.with_memory_limit(int(config["memory_limit_bytes"]))
-    try:
-        component = WasmComponent.load(path, limits=limits, grant=grant, name=node_id)
-    except WasmError as err:
-        raise CliError(str(err)) from None
-    return WasmNode(
-        component,
-        batch_size=int(config.get("batch_size", 64)),
-        mode=str(config.get("mode", "stream")),  # type: ignore[arg-type]
-    )
-
-
-WASM_CONFIG_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "fuel": {"type": "integer", "minimum": 0},
-        "memory_limit_bytes": {"type": "integer", "minimum": 1},
-        "batch_size": {"type": "integer", "minimum": 1},
-        "mode": {"enum": ["stream", "collect"]},
-        "wasi": {
-            "description": "What the guest may reach through WASI (default: nothing).",
-            "type": "object",
-            "properties": {
-                "read_dirs": {"type": "array", "items": {"type": "string"}},
-                "write_dirs": {"type": "array", "items": {"type": "string"}},
-                "env": {"type": "array", "items": {"type": "string"}},
-            },
-            "additionalProperties": False,
-        },
-    },
-    "additionalProperties": False,
-}
-
-
-def _granted_effects(config: Mapping[str, Any]) -> list[str]:
-    """The effects a node's ``wasi`` grant gives its guest (declared in its capabilities)."""
-    wasi = config.get("wasi") or {}
-    effects = []
-    if wasi.get("read_dirs"):
-        effects.append("filesystem_read")
-    if wasi.get("write_dirs"):
-        effects.append("filesystem_write")
-    if wasi.get("env"):
-        effects.append("environment_read")
-    return effects
-
-
-def _wasm_resolver(node: NodeDefinition, reference: str, base_dir: Path | None) -> Component:
-    """A ``wasm:<path>`` node: a sandboxed component (execution mode ``wasm``, strict)."""
-    from pureflow.contract import ExecutionMode
-    from pureflow.core import Component, ComponentSpec, NodeConfig
-
-    path = Path(reference)
-    if not path.is_absolute():
-        path = (base_dir or Path.cwd()) / path
-    config = node.config if isinstance(node.config, Mapping) else {}
-    spec = ComponentSpec(
-        name=f"wasm:{reference}",
-        description="A WebAssembly component of the pureflow:batch@0.1.0 world.",
-        config_schema=WASM_CONFIG_SCHEMA,
-        effects=tuple(_granted_effects(config)),  # type: ignore[arg-type]
-        sandbox=ExecutionMode.WASM,
-    )
-
-    def create(config: NodeConfig) -> NodeExecutor:
-        return _wasm_executor(path, node.id, config, base_dir=base_dir)
-
-    return Component(spec, create)
+    catalog = discover_components(problems=problems)
+    return catalog, [f"warning: {problem.message}" for problem in problems]
 
 
 def _manifest_executors(
     workflow: WorkflowDefinition, manifest_path: str
 ) -> dict[str, NodeExecutor]:
     from pureflow.format import FormatError, ManifestError, parse_wasm_manifest, read_document_text
+    from pureflow.wasm import WasmError
+    from pureflow.wasm.binding import wasm_executor
 
     try:
         manifest: WasmManifest = parse_wasm_manifest(
@@ -173,7 +81,10 @@ def _manifest_executors(
             config["memory_limit_bytes"] = entry.memory_limit_bytes
         if entry.batch_size is not None:
             config["batch_size"] = entry.batch_size
-        executors[entry.node] = _wasm_executor(entry.component, entry.node, config, entry.fuel)
+        try:
+            executors[entry.node] = wasm_executor(entry.component, entry.node, config, entry.fuel)
+        except WasmError as err:
+            raise CliError(str(err)) from None
     return executors
 
 
@@ -185,19 +96,21 @@ def bind(
     with_demo_default: bool = True,
 ) -> BoundWorkflow:
     """Bind every node, or raise :class:`CliError` listing every problem."""
-    from pureflow.engine import BindingError, DemoExecutor, bind_workflow
+    from pureflow.engine import BindingError, BindingProblem, DemoExecutor, bind_document
 
-    catalog, _warnings = component_catalog() if needs_binding(workflow) else ({}, [])
     executors = _manifest_executors(workflow, manifest_path) if manifest_path else None
+    warnings: list[BindingProblem] = []
     try:
-        return bind_workflow(
+        bound = bind_document(
             workflow,
             base_dir=base_dir_of(workflow_path),
-            catalog=catalog,
-            wasm_resolver=_wasm_resolver,
             default=DemoExecutor() if with_demo_default else None,
             executors=executors,
+            warnings=warnings,
         )
     except BindingError as err:
         details = err.render(workflow_path).splitlines()[1:]
         raise CliError(str(err), details if len(err.problems) > 1 else []) from None
+    for warning in warnings:
+        click.echo(f"warning: {warning.message}", err=True)
+    return bound

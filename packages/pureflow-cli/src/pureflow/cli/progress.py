@@ -2,9 +2,9 @@
 
 While a run goes on, :class:`RunProgress` redraws (on stderr, a few times a second) each
 node's state, packets in and out and duration, and each edge's packets moved and queue
-depth. It reads the supervisor's live view (:attr:`~pureflow.engine.Supervisor.statuses`
-and :attr:`~pureflow.engine.Supervisor.edges`) from the run's own event loop, so it needs
-no locks and no thread. The display is transient: when the run ends it is replaced by one
+depth. It is the run's ``on_progress`` callback (:func:`pureflow.engine.run`): it reads the
+run's live :class:`~pureflow.engine.RunView` on the run's own event loop, so it needs no
+locks and no thread. The display is transient: when the run ends it is replaced by one
 final table of per-node states, counts and durations.
 
 :func:`live_progress_wanted` decides whether to show it at all: only when stderr is a
@@ -23,11 +23,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-import anyio
-
 if TYPE_CHECKING:
-    from pureflow.engine import Supervisor
+    from pureflow.engine import RunView
     from rich.console import Console, RenderableType
+    from rich.live import Live
     from rich.table import Table
 
 _log = logging.getLogger("pureflow.cli")
@@ -91,12 +90,12 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-def node_counts(supervisor: Supervisor) -> dict[str, tuple[int, int]]:
+def node_counts(view: RunView) -> dict[str, tuple[int, int]]:
     """Node id -> (packets received on its input edges, packets sent on its outputs)."""
-    counts = {str(node.id): [0, 0] for node in supervisor.workflow.nodes}
-    if supervisor.edges is not None:
-        definitions = supervisor.workflow.edges
-        for depth in supervisor.edges.edge_depths():
+    counts = {str(node.id): [0, 0] for node in view.workflow.nodes}
+    if view.edges is not None:
+        definitions = view.workflow.edges
+        for depth in view.edges.edge_depths():
             edge = definitions[_int(depth["edge_index"])]
             counts[str(edge.target.node_id)][0] += _int(depth.get("received", 0))
             counts[str(edge.source.node_id)][1] += _int(depth.get("moved", 0))
@@ -134,6 +133,7 @@ class RunProgress:
         self.clock = clock
         self.started_at: float | None = None
         self.shown = False
+        self._live: Live | None = None
 
     @classmethod
     def on_stderr(cls) -> RunProgress:
@@ -148,36 +148,56 @@ class RunProgress:
 
     # --- the live display ------------------------------------------------------------
 
-    async def show(self, supervisor: Supervisor) -> None:
-        """Redraw until cancelled (the caller cancels it when the run ends)."""
+    @property
+    def interval(self) -> float:
+        """Seconds between two redraws (read by the run that calls this display)."""
+        return 1 / self.refresh_per_second
+
+    def __call__(self, view: RunView) -> None:
+        """The run's ``on_progress`` callback: start the live display on the first call,
+        redraw on every call, and replace it with the final report on the last one
+        (``view.finished``). A display problem is logged, never raised: it must not end
+        the run."""
+        try:
+            if view.finished:
+                self.finish(view)
+                return
+            if self._live is None:
+                self._start(view)
+            else:
+                self._live.update(self.renderable(view), refresh=True)
+        except Exception:
+            _log.warning("live progress display failed", exc_info=True)
+            self._stop()
+
+    def _start(self, view: RunView) -> None:
         from rich.live import Live
 
         self.started_at = self.clock()
-        try:
-            live = Live(
-                self.renderable(supervisor),
-                console=self.console,
-                auto_refresh=False,  # redrawn from this task: no thread reads the run's state
-                transient=True,
-                redirect_stdout=self.redirect_stdout,
-                redirect_stderr=True,
-                vertical_overflow="crop",
-            )
-            with live:
-                self.shown = True
-                while True:
-                    await anyio.sleep(1 / self.refresh_per_second)
-                    live.update(self.renderable(supervisor), refresh=True)
-        except Exception:  # a display problem must never end the run
-            _log.warning("live progress display failed", exc_info=True)
+        self._live = Live(
+            self.renderable(view),
+            console=self.console,
+            auto_refresh=False,  # redrawn from the run's loop: no thread reads its state
+            transient=True,
+            redirect_stdout=self.redirect_stdout,
+            redirect_stderr=True,
+            vertical_overflow="crop",
+        )
+        self._live.start(refresh=True)
+        self.shown = True
 
-    def renderable(self, supervisor: Supervisor) -> RenderableType:
+    def _stop(self) -> None:
+        live, self._live = self._live, None
+        if live is not None:
+            live.stop()
+
+    def renderable(self, view: RunView) -> RenderableType:
         """One frame: a header line, the nodes table and the edges table, cut to fit."""
         from rich.console import Group
         from rich.text import Text
 
         height = self.console.size.height
-        nodes, edges = len(supervisor.workflow.nodes), len(supervisor.workflow.edges)
+        nodes, edges = len(view.workflow.nodes), len(view.workflow.edges)
         budget = max(height - _FIXED_LINES, 2)
         if nodes + edges <= budget:
             node_budget, edge_budget = nodes, edges
@@ -185,21 +205,21 @@ class RunProgress:
             node_budget = min(nodes, max(budget // 2, budget - edges))
             edge_budget = max(budget - node_budget, 1)
         return Group(
-            self._header(supervisor),
+            self._header(view),
             Text(""),
-            self.nodes_table(supervisor, budget=node_budget),
+            self.nodes_table(view, budget=node_budget),
             Text(""),
-            self.edges_table(supervisor, budget=edge_budget),
+            self.edges_table(view, budget=edge_budget),
         )
 
-    def _header(self, supervisor: Supervisor) -> RenderableType:
+    def _header(self, view: RunView) -> RenderableType:
         from rich.text import Text
 
-        states = [status.state.value for status in supervisor.statuses.values()]
+        states = [status.state.value for status in view.statuses.values()]
         elapsed = 0.0 if self.started_at is None else self.clock() - self.started_at
-        moved = 0 if supervisor.edges is None else supervisor.edges.messages_moved()
+        moved = 0 if view.edges is None else view.edges.messages_moved()
         header = Text()
-        header.append(str(supervisor.workflow.id), style="bold")
+        header.append(str(view.workflow.id), style="bold")
         header.append(f"  {format_duration(elapsed)}  ")
         parts = [
             Text(f"{states.count(state)} {state}", style=STATE_STYLES[state])
@@ -210,7 +230,7 @@ class RunProgress:
         header.append(f"  {moved} packets moved")
         return header
 
-    def nodes_table(self, supervisor: Supervisor, *, budget: int | None = None) -> Table:
+    def nodes_table(self, view: RunView, *, budget: int | None = None) -> Table:
         """Node, state, packets in and out, duration (``budget`` rows at most)."""
         from rich import box
         from rich.table import Table
@@ -222,8 +242,8 @@ class RunProgress:
         table.add_column("in", justify="right")
         table.add_column("out", justify="right")
         table.add_column("duration", justify="right")
-        statuses = list(supervisor.statuses.values())
-        counts = node_counts(supervisor)
+        statuses = list(view.statuses.values())
+        counts = node_counts(view)
         ranks = [_STATE_RANK[status.state.value] for status in statuses]
         kept, left_out = _keep(ranks, len(ranks) if budget is None else budget)
         for index in kept:
@@ -241,7 +261,7 @@ class RunProgress:
             table.add_row(Text(f"... {left_out} more nodes", style="dim"), "", "", "", "")
         return table
 
-    def edges_table(self, supervisor: Supervisor, *, budget: int | None = None) -> Table:
+    def edges_table(self, view: RunView, *, budget: int | None = None) -> Table:
         """Edge, packets moved, queued/capacity (``budget`` rows at most)."""
         from rich import box
         from rich.table import Table
@@ -251,7 +271,7 @@ class RunProgress:
         table.add_column("edge", overflow="fold")
         table.add_column("moved", justify="right")
         table.add_column("queued", justify="right")
-        depths = [] if supervisor.edges is None else supervisor.edges.edge_depths()
+        depths = [] if view.edges is None else view.edges.edge_depths()
         # Busy edges first: full ones, then any with packets waiting, then the rest.
         ranks = [
             0
@@ -275,26 +295,27 @@ class RunProgress:
 
     # --- the end -------------------------------------------------------------------------
 
-    def final_report(self, supervisor: Supervisor) -> RenderableType:
+    def final_report(self, view: RunView) -> RenderableType:
         """The workflow's terminal state, every node's final state, packets in and out
         and duration, and the totals."""
         from rich.console import Group
         from rich.text import Text
 
-        moved = 0 if supervisor.edges is None else supervisor.edges.messages_moved()
+        moved = 0 if view.edges is None else view.edges.messages_moved()
         elapsed = None if self.started_at is None else self.clock() - self.started_at
-        state = supervisor.summary.terminal_state.label
+        state = view.summary.terminal_state.label
         title = Text()
-        title.append(str(supervisor.workflow.id), style="bold")
+        title.append(str(view.workflow.id), style="bold")
         title.append(": ")
         title.append(state, style=STATE_STYLES.get(state, ""))
         totals = Text(
-            f"{len(supervisor.workflow.nodes)} nodes, {len(supervisor.workflow.edges)} edges, "
+            f"{len(view.workflow.nodes)} nodes, {len(view.workflow.edges)} edges, "
             f"{moved} packets moved, {format_duration(elapsed)}"
         )
-        return Group(title, self.nodes_table(supervisor), totals, Text(""))
+        return Group(title, self.nodes_table(view), totals, Text(""))
 
-    def finish(self, supervisor: Supervisor) -> None:
-        """Print the final report, if the live display was shown."""
+    def finish(self, view: RunView) -> None:
+        """Close the live display and print the final report, if the display was shown."""
+        self._stop()
         if self.shown:
-            self.console.print(self.final_report(supervisor))
+            self.console.print(self.final_report(view))

@@ -5,9 +5,8 @@ The first SIGINT (or SIGTERM) cancels the run's token with the reason
 record, and the run returns a ``cancelled`` summary. A second signal cancels the tasks
 outright (each node still records ``node_cancelled``).
 
-The run is a :class:`~pureflow.engine.Supervisor` built here (rather than through
-``run_workflow``) so that a live progress display (:mod:`pureflow.cli.progress`) can read
-its state from a task beside it; that task is cancelled as soon as the run ends.
+The run itself is :func:`pureflow.engine.run`, with the live progress display (if any) as
+its ``on_progress`` callback.
 """
 
 from __future__ import annotations
@@ -18,8 +17,8 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import anyio
-from pureflow.core import CancellationHandle, ExecutionMetadata, MetadataSink
-from pureflow.engine import ExecutorRegistry, InProcessBackend, RunPolicy, RunSummary, Supervisor
+from pureflow.core import ExecutionMetadata, MetadataSink
+from pureflow.engine import ExecutorRegistry, RunHandle, RunPolicy, RunSummary, run
 from pureflow.workflow import WorkflowDefinition
 
 if TYPE_CHECKING:
@@ -41,18 +40,8 @@ async def _run(
     *,
     progress: RunProgress | None = None,
 ) -> RunOutcome:
-    handle = CancellationHandle()
+    handle = RunHandle()
     interrupted = False
-    supervisor = Supervisor(
-        workflow,
-        registry,
-        execution,
-        policy=policy,
-        sink=sink,
-        hook=None,
-        backend=InProcessBackend(),
-        cancellation=handle,
-    )
     async with anyio.create_task_group() as group:
 
         async def watch_signals() -> None:
@@ -60,20 +49,23 @@ async def _run(
             with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 async for signum in signals:
                     if interrupted:
-                        group.cancel_scope.cancel()
+                        handle.abort()
                         return
                     interrupted = True
                     handle.cancel(f"interrupted by {signal.Signals(signum).name}")
 
         group.start_soon(watch_signals)
-        if progress is not None:
-            group.start_soon(progress.show, supervisor)
-        await supervisor.run()
+        summary = await run(
+            workflow,
+            registry,
+            metadata=sink,
+            policy=policy,
+            on_progress=progress,
+            execution=execution,
+            cancellation=handle,
+        )
         group.cancel_scope.cancel()
-    # After a second signal `run` was cancelled, but its summary still counts every node.
-    if progress is not None:
-        progress.finish(supervisor)
-    return RunOutcome(supervisor.summary, interrupted)
+    return RunOutcome(summary, interrupted)
 
 
 def run_interruptibly(

@@ -292,6 +292,15 @@ def _is_async(function: object) -> bool:
     return inspect.iscoroutinefunction(function)
 
 
+def _takes_three(function: Callable[..., Any]) -> bool:
+    """True when ``function(ctx, inputs, outputs)`` is a valid call."""
+    try:
+        inspect.signature(function).bind(None, None, None)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _takes_config(cls: type) -> bool:
     try:
         inspect.signature(cls).bind(None)
@@ -423,14 +432,13 @@ def component(
 def component_of(obj: object) -> Component | None:
     """The :class:`Component` ``obj`` is, or was declared as with :func:`component`.
 
-    A subclass of a decorated class is not itself a component (it must be decorated too).
+    A subclass of a decorated class is not itself a component (it must be decorated too),
+    and neither is an instance of one (it is a ready node: ``as_component`` runs it as is).
     """
     if isinstance(obj, Component):
         return obj
-    if inspect.isclass(obj):
-        found = vars(obj).get(COMPONENT_ATTRIBUTE)
-    else:
-        found = getattr(obj, COMPONENT_ATTRIBUTE, None)
+    # Only the object's own attributes: an instance must not inherit its class's declaration.
+    found = getattr(obj, "__dict__", {}).get(COMPONENT_ATTRIBUTE)
     return found if isinstance(found, Component) else None
 
 
@@ -439,9 +447,11 @@ def as_component(obj: object, *, name: str) -> Component | None:
 
     Accepted, in this order: a :class:`Component` or a :func:`component`-decorated object;
     a function marked with ``pureflow.runtime.in_process`` (a process component with its
-    marked ports); an ``async def node(ctx, inputs, outputs)`` function; a class with
-    ``async def run`` (built per node with its config, or with no argument); an object
-    with ``async def run`` (shared by every node bound to it). Undecorated objects declare
+    marked ports); an ``async def node(ctx, inputs, outputs)`` function; a blocking
+    ``def node(ctx, inputs, outputs)`` function (a ``run_in="thread"`` component: it runs
+    in a worker thread with blocking port views); a class with ``async def run`` (built
+    per node with its config, or with no argument); an object with ``async def run``
+    (shared by every node bound to it). Undecorated objects declare
     no ports (``None``: unchecked) and no schema; ``name`` names them.
     """
     found = component_of(obj)
@@ -461,6 +471,9 @@ def as_component(obj: object, *, name: str) -> Component | None:
     if inspect.isfunction(obj) or inspect.ismethod(obj):
         if _is_async(obj):
             return Component(ComponentSpec(name, description), _function_factory(obj, "loop"))
+        if _takes_three(obj):
+            spec = ComponentSpec(name, description, run_in="thread")
+            return Component(spec, _function_factory(obj, "thread"))
         return None
     if inspect.isclass(obj):
         if _is_async(getattr(obj, "run", None)):

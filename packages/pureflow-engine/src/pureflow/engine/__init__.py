@@ -1,37 +1,49 @@
-"""Pureflow engine: the supervisor that runs a whole workflow.
+"""Pureflow engine: run a whole workflow.
 
-The common case is one call::
+The common case is one call, in async code or sync code alike::
 
-    summary = await run_workflow(workflow, {"source": source, "sink": sink})
-    assert summary.terminal_state is TerminalState.COMPLETED
+    summary = await run("flows/orders.yaml")                    # a document
+    summary = run_sync(workflow, {"source": source, "sink": sink})  # a graph and its code
+    summary = run_sync(Flow("f").add("a", a).add("b", b).connect("a.out", "b.in"))
 
-* :func:`run_workflow` / :func:`run_workflow_sync`: run a workflow, get a
-  :class:`RunSummary`;
+* :func:`run` / :func:`run_sync`: run a workflow (a document path, a
+  :class:`~pureflow.workflow.WorkflowDefinition` or a :class:`Flow`), get a
+  :class:`RunSummary`; :func:`prepare` binds without running;
+* :class:`Flow`: build a workflow in code, each node named once with its code;
 * :class:`RunPolicy`, :class:`FailurePolicy`: cycles, fail-fast or continue-on-error,
-  the no-progress watchdog, per-node time limits, the default edge capacity;
-* :class:`Supervisor`: the run itself, with a live view for progress displays;
+  deadlock detection, the no-progress watchdog, per-node time limits, the default edge
+  capacity;
+* :class:`Supervisor`: the run itself, whose live view (:class:`RunView`) progress
+  displays read;
 * :class:`ExecutionBackend`: how edges are built and nodes placed (in-process today);
 * :class:`DemoExecutor`: the original CLI's demo node;
-* :func:`bind_workflow`: every node's ``component`` and ``config`` resolved (and checked)
-  before the run, as a :class:`BoundWorkflow` registry; :class:`BindingError` lists every
-  :class:`BindingProblem`; :func:`discover_components` / :func:`merge_catalogs` build the
-  ``builtin:`` catalog from the ``pureflow.components`` entry points.
+* :func:`bind_workflow` / :func:`bind_document`: every node's ``component`` and code
+  resolved (and checked) before the run, as a :class:`BoundWorkflow`;
+  :class:`BindingError` lists every :class:`BindingProblem`; :func:`discover_components`
+  and :func:`discover_schemes` read the ``pureflow.components`` and
+  ``pureflow.component_schemes`` entry points.
+
+:func:`run_workflow` keeps the original's name and argument order.
 """
 
 from pureflow.engine.backend import ExecutionBackend, InProcessBackend, RunningEdges
 from pureflow.engine.binding import (
     BINDING_CODES,
     ENTRY_POINT_GROUP,
+    SCHEME_ENTRY_POINT_GROUP,
     BindingError,
     BindingProblem,
     BoundNode,
     BoundWorkflow,
-    WasmResolver,
+    SchemeResolver,
+    bind_document,
     bind_workflow,
     discover_components,
+    discover_schemes,
     merge_catalogs,
 )
 from pureflow.engine.demo import DemoExecutor
+from pureflow.engine.flow import Flow, FlowError
 from pureflow.engine.policy import FailurePolicy, RunPolicy
 from pureflow.engine.registry import (
     ExecutorRegistry,
@@ -40,13 +52,28 @@ from pureflow.engine.registry import (
     SingleExecutorRegistry,
     as_registry,
 )
-from pureflow.engine.run import run_workflow, run_workflow_sync
+from pureflow.engine.run import (
+    PROGRESS_INTERVAL,
+    MetadataTarget,
+    PreparedRun,
+    ProgressCallback,
+    RunHandle,
+    RunTimeoutError,
+    RunView,
+    WorkflowSource,
+    prepare,
+    run,
+    run_sync,
+    run_workflow,
+)
 from pureflow.engine.summary import DeadlockReport, RunSummary, TerminalState
 from pureflow.engine.supervisor import CycleRejected, NodeState, NodeStatus, Supervisor
 
 __all__ = [
     "BINDING_CODES",
     "ENTRY_POINT_GROUP",
+    "PROGRESS_INTERVAL",
+    "SCHEME_ENTRY_POINT_GROUP",
     "BindingError",
     "BindingProblem",
     "BoundNode",
@@ -57,22 +84,35 @@ __all__ = [
     "ExecutionBackend",
     "ExecutorRegistry",
     "FailurePolicy",
+    "Flow",
+    "FlowError",
     "InProcessBackend",
     "MappingRegistry",
+    "MetadataTarget",
     "MissingExecutor",
     "NodeState",
     "NodeStatus",
+    "PreparedRun",
+    "ProgressCallback",
+    "RunHandle",
     "RunPolicy",
     "RunSummary",
+    "RunTimeoutError",
+    "RunView",
     "RunningEdges",
+    "SchemeResolver",
     "SingleExecutorRegistry",
     "Supervisor",
     "TerminalState",
-    "WasmResolver",
+    "WorkflowSource",
     "as_registry",
+    "bind_document",
     "bind_workflow",
     "discover_components",
+    "discover_schemes",
     "merge_catalogs",
+    "prepare",
+    "run",
+    "run_sync",
     "run_workflow",
-    "run_workflow_sync",
 ]

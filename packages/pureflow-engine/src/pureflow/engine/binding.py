@@ -17,8 +17,12 @@ References (DESIGN §3):
   searched first) and ``sys.path``; ``attr`` may be dotted. The object may be a
   component (see :mod:`pureflow.core.component`), an ``async`` node function, a class
   with ``async def run``, a NodeExecutor object, or a function marked ``in_process``;
-* ``wasm:<path>``: handed to ``wasm_resolver`` (supplied by the WebAssembly package);
-* no ``component``: ``default`` (the demo executor for the CLI), or no executor at all.
+* any other ``scheme:rest`` (``wasm:<path>``): handed to the resolver of that scheme
+  (``schemes``; by default the ones published under the ``pureflow.component_schemes``
+  entry point group: the WebAssembly package publishes ``wasm``);
+* no ``component``: the node's code given in ``nodes`` (functions, classes, components
+  or executors, bound exactly like a ``python:`` reference), else ``default`` (the demo
+  executor for the CLI), else no executor at all.
 
 For a component with declarations, the document's ports must equal the declared ones and
 the node's config must satisfy the component's JSON Schema. Then the component builds the
@@ -37,6 +41,8 @@ Problem codes (stable; :class:`BindingProblem`):
 ``binding.not_a_component``        the object cannot run a node
 ``binding.unsupported_scheme``     a scheme this binder cannot resolve (``wasm:``
                                    without a resolver, or an unknown prefix)
+``binding.unknown_node``           code given for a node the workflow does not have
+``binding.unbound_node``           nothing runs a node (no ``component``, no code)
 ``binding.port_mismatch``          document ports differ from the declared ones
 ``binding.invalid_config_schema``  the component's own schema is invalid
 ``binding.invalid_config``         the config fails the schema, or the component
@@ -54,6 +60,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.metadata
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -80,8 +87,13 @@ from pureflow.runtime import ProcessMapExecutor, in_thread, process_executor_for
 from pureflow.types import NodeId
 from pureflow.workflow import NodeDefinition, WorkflowDefinition
 
+_log = logging.getLogger("pureflow.engine")
+
 ENTRY_POINT_GROUP: Final = "pureflow.components"
 """The entry point group third-party packages publish components under."""
+SCHEME_ENTRY_POINT_GROUP: Final = "pureflow.component_schemes"
+"""The entry point group for ``scheme:`` resolvers (name: the scheme, value: a
+:data:`SchemeResolver`)."""
 
 UNKNOWN_BUILTIN: Final = "binding.unknown_builtin"
 INVALID_REFERENCE: Final = "binding.invalid_reference"
@@ -97,6 +109,8 @@ CREATE_FAILED: Final = "binding.create_failed"
 WASM_FAILED: Final = "binding.wasm_failed"
 ENTRY_POINT_FAILED: Final = "binding.entry_point_failed"
 DUPLICATE_COMPONENT: Final = "binding.duplicate_component"
+UNKNOWN_NODE: Final = "binding.unknown_node"
+UNBOUND_NODE: Final = "binding.unbound_node"
 
 BINDING_CODES: Final[tuple[str, ...]] = (
     UNKNOWN_BUILTIN,
@@ -113,6 +127,8 @@ BINDING_CODES: Final[tuple[str, ...]] = (
     WASM_FAILED,
     ENTRY_POINT_FAILED,
     DUPLICATE_COMPONENT,
+    UNKNOWN_NODE,
+    UNBOUND_NODE,
 )
 """Every code a :class:`BindingProblem` can carry."""
 
@@ -123,10 +139,11 @@ _IMPORT_CODES: Final = {
     "missing_attribute": MISSING_ATTRIBUTE,
 }
 
-WasmResolver = Callable[[NodeDefinition, str, Path | None], "NodeExecutor | Component"]
-"""``resolver(node, path, base_dir)`` for ``wasm:<path>``: a NodeExecutor or a Component
-(whose ports and config are then checked like any other). It raises :class:`BindingError`
-to report its own problems, or any exception (reported as ``binding.wasm_failed``)."""
+SchemeResolver = Callable[[NodeDefinition, str, Path | None], "NodeExecutor | Component"]
+"""``resolver(node, rest, base_dir)`` for a ``scheme:rest`` reference (``wasm:<path>``):
+a NodeExecutor or a Component (whose ports and config are then checked like any other).
+It raises :class:`BindingError` to report its own problems, or any exception (reported as
+``binding.wasm_failed`` for ``wasm:``, else ``binding.create_failed``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,11 +319,11 @@ class _Binder:
         self,
         base_dir: Path | None,
         catalog: Mapping[str, Component],
-        wasm_resolver: WasmResolver | None,
+        schemes: Mapping[str, SchemeResolver],
     ) -> None:
         self.base_dir = base_dir
         self.catalog = catalog
-        self.wasm_resolver = wasm_resolver
+        self.schemes = schemes
         self.problems: list[BindingProblem] = []
 
     def problem(self, code: str, node: NodeDefinition, message: str, location: str) -> None:
@@ -350,32 +367,46 @@ class _Binder:
                     at,
                 )
             return found
-        if scheme == "wasm":
-            if self.wasm_resolver is None:
-                self.problem(
-                    UNSUPPORTED_SCHEME,
-                    node,
-                    f"component `{reference}`: WebAssembly components need the "
-                    "pureflow-wasm package",
-                    at,
-                )
-                return None
+        resolver = self.schemes.get(scheme) if colon else None
+        if resolver is not None:
             try:
-                return self.wasm_resolver(node, rest, self.base_dir)
+                return resolver(node, rest, self.base_dir)
             except BindingError as err:
                 self.problems.extend(err.problems)
             except Exception as err:
+                code = WASM_FAILED if scheme == "wasm" else CREATE_FAILED
                 self.problem(
-                    WASM_FAILED, node, f"component `{reference}`: {type(err).__name__}: {err}", at
+                    code, node, f"component `{reference}`: {type(err).__name__}: {err}", at
                 )
             return None
+        if scheme == "wasm":
+            self.problem(
+                UNSUPPORTED_SCHEME,
+                node,
+                f"component `{reference}`: WebAssembly components need the pureflow-wasm package",
+                at,
+            )
+            return None
+        known = ", ".join(f"`{name}:`" for name in ("python", "builtin", *sorted(self.schemes)))
         self.problem(
-            UNSUPPORTED_SCHEME,
-            node,
-            f"component `{reference}` must start with one of `python:`, `builtin:`, `wasm:`",
-            at,
+            UNSUPPORTED_SCHEME, node, f"component `{reference}` must start with one of {known}", at
         )
         return None
+
+    def given(self, index: int, node: NodeDefinition, code: object) -> Component | None:
+        """Code given for a node in ``nodes=``, as a component (or a problem)."""
+        found = as_component(code, name=_code_name(code))
+        if found is None:
+            self.problem(
+                NOT_A_COMPONENT,
+                node,
+                f"the code given for it is a {type(code).__name__}, which cannot run a node "
+                "(expected an `async def node(ctx, inputs, outputs)`, a blocking `def` of the "
+                "same shape, a class with `async def run`, an object declared with "
+                "@component, or a node executor)",
+                f"/nodes/{index}",
+            )
+        return found
 
     def check(self, index: int, node: NodeDefinition, reference: str, spec: ComponentSpec) -> bool:
         """Ports and config against the declarations; True when they fit."""
@@ -479,49 +510,159 @@ def bind_workflow(
     *,
     base_dir: str | os.PathLike[str] | None = None,
     catalog: Mapping[str, Component] | None = None,
-    wasm_resolver: WasmResolver | None = None,
+    schemes: Mapping[str, SchemeResolver] | None = None,
+    nodes: Mapping[str, object] | None = None,
     default: NodeExecutor | None = None,
     executors: Mapping[str, NodeExecutor] | None = None,
+    require_all: bool = False,
 ) -> BoundWorkflow:
     """Bind every node of ``workflow``; raise :class:`BindingError` listing every problem.
 
     ``base_dir``: the workflow file's folder (``python:`` modules are searched there
     first; components resolve relative config paths against it). ``catalog``: the
-    components ``builtin:<name>`` may name. ``wasm_resolver``: resolves ``wasm:<path>``.
-    ``default``: runs nodes without ``component`` (``None``: such nodes get no executor,
-    which is fine for validation; running them raises ``MissingExecutor``).
-    ``executors``: node id -> executor, taking precedence over everything else (for nodes
-    bound by other means, such as a WebAssembly manifest).
+    components ``builtin:<name>`` may name. ``schemes``: resolvers of other schemes
+    (``wasm:``). ``nodes``: node id -> code (a function, class, component or executor)
+    for nodes given in code; it takes precedence over the node's ``component`` and is
+    checked the same way (declared ports, config schema). ``default``: runs the nodes
+    left without code (``None``: such nodes get no executor, which is fine for
+    validation). ``executors``: node id -> a ready executor, used as is (nodes bound by
+    other means, such as a WebAssembly manifest). ``require_all``: a node left without
+    an executor is a ``binding.unbound_node`` problem (what a run needs).
 
     Nothing runs: modules are imported and each component builds its node's code, which
     must not touch the outside world until the node runs.
     """
     base = None if base_dir is None else Path(base_dir)
-    binder = _Binder(base, catalog or {}, wasm_resolver)
+    binder = _Binder(base, catalog or {}, schemes or {})
     explicit = executors or {}
+    given = nodes or {}
+    known = {str(node.id) for node in workflow.nodes}
+    for node_id in given:
+        if node_id not in known:
+            listed = ", ".join(f"`{n}`" for n in sorted(known)) or "none"
+            binder.problems.append(
+                BindingProblem(
+                    UNKNOWN_NODE,
+                    f"code given for node `{node_id}`, which workflow `{workflow.id}` does not "
+                    f"have (its nodes: {listed})",
+                    "",
+                    None,
+                )
+            )
     bound: dict[NodeId, BoundNode] = {}
     for index, node in enumerate(workflow.nodes):
         reference = node.component
         if node.id in explicit:
             bound[node.id] = BoundNode(node, index, reference, None, explicit[node.id])
             continue
-        if reference is None:
+        if node.id in given:
+            label = f"<code for {node.id}>"
+            found: Component | NodeExecutor | None = binder.given(index, node, given[node.id])
+        elif reference is not None:
+            label = reference
+            found = binder.resolve(index, node, reference)
+        else:
+            if default is None and require_all:
+                binder.problem(
+                    UNBOUND_NODE,
+                    node,
+                    "nothing runs it: give it a `component` in the document, or its code "
+                    "in `nodes`",
+                    f"/nodes/{index}",
+                )
             bound[node.id] = BoundNode(node, index, None, None, default)
             continue
-        found = binder.resolve(index, node, reference)
         if found is None:
             continue
         if not isinstance(found, Component):
             bound[node.id] = BoundNode(node, index, reference, None, found)
             continue
-        if not binder.check(index, node, reference, found.spec):
+        if not binder.check(index, node, label, found.spec):
             continue
-        executor = binder.build(index, node, reference, found)
+        executor = binder.build(index, node, label, found)
         if executor is not None:
             bound[node.id] = BoundNode(node, index, reference, found, executor)
     if binder.problems:
         raise BindingError(binder.problems)
     return BoundWorkflow(workflow, bound, base)
+
+
+def _code_name(code: object) -> str:
+    module = getattr(code, "__module__", None)
+    name = getattr(code, "__qualname__", None) or type(code).__qualname__
+    return f"{module}:{name}" if module else name
+
+
+def discover_schemes(
+    *, problems: list[BindingProblem] | None = None, group: str = SCHEME_ENTRY_POINT_GROUP
+) -> dict[str, SchemeResolver]:
+    """The ``scheme:`` resolvers published under the ``pureflow.component_schemes`` entry
+    point group (name: the scheme; value: a :data:`SchemeResolver`). One that fails to
+    load is left out and reported like :func:`discover_components` does."""
+    found: dict[str, SchemeResolver] = {}
+    troubles: list[BindingProblem] = []
+    for entry in sorted(importlib.metadata.entry_points(group=group), key=lambda e: e.name):
+        try:
+            target = entry.load()
+        except Exception as err:
+            troubles.append(
+                BindingProblem(
+                    ENTRY_POINT_FAILED,
+                    f"entry point `{entry.name} = {entry.value}` failed to load: "
+                    f"{type(err).__name__}: {err}",
+                )
+            )
+            continue
+        if not callable(target):
+            troubles.append(
+                BindingProblem(
+                    NOT_A_COMPONENT,
+                    f"entry point `{entry.name} = {entry.value}` is a "
+                    f"{type(target).__name__}, not a scheme resolver",
+                )
+            )
+            continue
+        found[entry.name] = target
+    _report(problems, troubles)
+    return found
+
+
+def bind_document(
+    workflow: WorkflowDefinition,
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    nodes: Mapping[str, object] | None = None,
+    default: NodeExecutor | None = None,
+    executors: Mapping[str, NodeExecutor] | None = None,
+    require_all: bool = False,
+    warnings: list[BindingProblem] | None = None,
+) -> BoundWorkflow:
+    """:func:`bind_workflow` with the installed catalog: every component and scheme
+    published through entry points (the standard library included). What ``pureflow run``
+    and :func:`pureflow.engine.run` bind with. A broken entry point is not an error for
+    the workflows that do not use it: its problem goes to ``warnings`` when a list is
+    given, else to the ``pureflow.engine`` logger."""
+    found: list[BindingProblem] = []
+    uses_references = any(
+        node.component is not None and str(node.id) not in (nodes or {}) for node in workflow.nodes
+    )
+    catalog = discover_components(problems=found) if uses_references else {}
+    schemes = discover_schemes(problems=found) if uses_references else {}
+    if warnings is not None:
+        warnings.extend(found)
+    else:
+        for problem in found:
+            _log.warning("%s", problem.message)
+    return bind_workflow(
+        workflow,
+        base_dir=base_dir,
+        catalog=catalog,
+        schemes=schemes,
+        nodes=nodes,
+        default=default,
+        executors=executors,
+        require_all=require_all,
+    )
 
 
 # --- discovery -------------------------------------------------------------------------------

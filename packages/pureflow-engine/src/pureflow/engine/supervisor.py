@@ -144,6 +144,9 @@ class Supervisor:
         self._all_finished: anyio.Event | None = None
         self._deadlocked: anyio.Event | None = None
         self._stopping = False
+        self._aborted = False
+        self.finished = False
+        """True once :meth:`run` has returned (or was cancelled)."""
 
     # --- the run -------------------------------------------------------------------
 
@@ -170,6 +173,8 @@ class Supervisor:
         try:
             async with anyio.create_task_group() as group:
                 self._group = group
+                if self._aborted:
+                    group.cancel_scope.cancel()
                 async with anyio.create_task_group() as watchers:
                     if self.policy.watchdog_seconds is not None:
                         watchers.start_soon(self._watchdog)
@@ -187,11 +192,19 @@ class Supervisor:
         finally:
             self.summary.observed_message_count = edges.messages_moved()
             edges.close_all()
+            self.finished = True
         return self.summary
 
     def cancel(self, reason: str) -> bool:
         """Request cooperative cancellation of every node (as Ctrl-C does)."""
         return self.cancellation.cancel(reason)
+
+    def abort(self) -> None:
+        """Cancel every node's task now (host cancellation: each node still records
+        ``node_cancelled``); :meth:`run` then returns the summary."""
+        self._aborted = True
+        if self._group is not None:
+            self._group.cancel_scope.cancel()
 
     def _node_task(
         self, node: NodeDefinition, executor: NodeExecutor, ctx: NodeContext, flow: NodeFlow
@@ -297,8 +310,10 @@ class Supervisor:
         if self.summary.pending_node_count and self._group is not None:
             self._group.cancel_scope.cancel()
 
-    def _blocked_nodes(self) -> list[dict[str, object]]:
-        assert self.edges is not None
+    def blocked_nodes(self) -> list[dict[str, object]]:
+        """Each running node and the ports it is waiting on now (for diagnostics)."""
+        if self.edges is None:
+            return []
         blocked: list[dict[str, object]] = []
         for node_id, status in self.statuses.items():
             if status.state is not NodeState.RUNNING:
@@ -328,7 +343,7 @@ class Supervisor:
         summary = self.summary
         cycles = effective_cycle_policy(self.workflow, self.policy)
         allow = cycles is CyclePolicy.ALLOW
-        blocked = self._blocked_nodes()
+        blocked = self.blocked_nodes()
         edges = self.edges.edge_depths()
         report = DeadlockReport(
             workflow_id=self.workflow.id,
@@ -352,7 +367,7 @@ class Supervisor:
             if allow
             else "Reject"
         )
-        waiting = "; ".join(_describe_blocked(blocked)) or "none"
+        waiting = "; ".join(describe_blocked(blocked)) or "none"
         what = (
             f"watchdog detected no workflow progress for {format_duration(timeout)}"
             if watchdog
@@ -390,7 +405,7 @@ class Supervisor:
         self.cancellation.cancel(f"node execution failed: {error}")
 
 
-def _describe_blocked(blocked: Iterable[dict[str, object]]) -> list[str]:
+def describe_blocked(blocked: Iterable[dict[str, object]]) -> list[str]:
     parts = []
     for entry in blocked:
         inputs = entry["waiting_inputs"]

@@ -1,10 +1,11 @@
 """Run a whole workflow from a test in one call, with a deadline and a recording sink.
 
-:func:`run_workflow` wraps the engine's supervisor: it accepts a workflow or a path to a
-workflow document, a mapping of node id to executor (or plain ``async def`` node
-functions), records every metadata record in a :class:`RecordingMetadataSink`, and
-returns a :class:`WorkflowRun` (summary + metadata). Node failures do not raise; read
-``run.succeeded`` or call ``run.assert_succeeded()``.
+:func:`run_workflow` wraps :func:`pureflow.engine.run`: it accepts a workflow or a path to a
+workflow document, a mapping of node id to node code (executors, plain ``async def`` node
+functions, components) or one executor for every node, records every metadata record in
+a :class:`RecordingMetadataSink`, and returns a :class:`WorkflowRun` (summary +
+metadata). Node failures do not raise; read ``run.succeeded`` or call
+``run.assert_succeeded()``.
 
 A run that is still going after ``timeout`` seconds is stopped and
 :class:`WorkflowTimeoutError` names every node that had not finished and the port each
@@ -14,33 +15,25 @@ global timeout.
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, TypeAlias
 
 import anyio
-from pureflow.core import (
-    ExecutionMetadata,
-    FunctionNodeExecutor,
-    NodeExecutor,
-    NodeFunction,
-    PureflowError,
-)
+from pureflow.core import ExecutionMetadata, NodeExecutor, NodeFunction, PureflowError
 from pureflow.engine import (
-    InProcessBackend,
-    NodeState,
     RunPolicy,
     RunSummary,
-    Supervisor,
+    RunTimeoutError,
     TerminalState,
+    prepare,
+    run,
 )
 from pureflow.format import load_workflow
-from pureflow.testkit.builders import BuilderError
 from pureflow.testkit.recording import RecordingMetadataSink
-from pureflow.workflow import NodeDefinition, WorkflowDefinition
+from pureflow.workflow import WorkflowDefinition
 
 NodeSpec: TypeAlias = NodeExecutor | NodeFunction
 """A node executor, or an ``async def node(ctx, inputs, outputs)`` function."""
@@ -53,32 +46,22 @@ DEFAULT_TIMEOUT = 10.0
 """Seconds :func:`run_workflow` allows a run by default."""
 
 
-class WorkflowTimeoutError(TimeoutError):
-    """A run did not finish within its deadline.
+class WorkflowTimeoutError(RunTimeoutError):
+    """A run did not finish within its deadline: the engine's
+    :class:`~pureflow.engine.RunTimeoutError` (``pending``, ``blocked``, ``edges``,
+    ``summary``), plus ``metadata``: the records written up to the deadline (the nodes'
+    ``cancelled by host`` records included)."""
 
-    ``pending`` lists the nodes that had not finished, ``blocked`` what each running node
-    was waiting on (``node_id``, ``waiting_inputs``, ``waiting_outputs``), ``edges`` each
-    edge's queued count and capacity, ``metadata`` the records written up to the
-    deadline (the nodes' ``cancelled by host`` records included).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        workflow_id: str,
-        timeout: float,
-        pending: tuple[str, ...],
-        blocked: tuple[dict[str, Any], ...],
-        edges: tuple[dict[str, Any], ...],
-        metadata: RecordingMetadataSink | Any,
-    ) -> None:
-        super().__init__(message)
-        self.workflow_id = workflow_id
-        self.timeout = timeout
-        self.pending = pending
-        self.blocked = blocked
-        self.edges = edges
+    def __init__(self, error: RunTimeoutError, metadata: RecordingMetadataSink | Any) -> None:
+        super().__init__(
+            str(error),
+            workflow_id=error.workflow_id,
+            timeout=error.timeout,
+            pending=error.pending,
+            blocked=error.blocked,
+            edges=error.edges,
+            summary=error.summary,
+        )
         self.metadata = metadata
 
 
@@ -151,115 +134,6 @@ def resolve_workflow(workflow: WorkflowSource) -> WorkflowDefinition:
     )
 
 
-def _executor(node: str, spec: object) -> NodeExecutor:
-    if isinstance(spec, NodeExecutor):
-        return spec
-    if callable(spec):
-        return FunctionNodeExecutor(spec)
-    raise BuilderError(f"node `{node}`: expected a NodeExecutor or an async function, got {spec!r}")
-
-
-class _Executors:
-    """The executor registry of one run (every node checked up front)."""
-
-    def __init__(self, workflow: WorkflowDefinition, nodes: Nodes) -> None:
-        ids = [str(node.id) for node in workflow.nodes]
-        self._shared: NodeExecutor | None = None
-        self._by_id: dict[str, NodeExecutor] = {}
-        if isinstance(nodes, Mapping):
-            unknown = [key for key in nodes if key not in ids]
-            missing = [node for node in ids if node not in nodes]
-            problems = []
-            if missing:
-                problems.append("no executor for " + ", ".join(f"`{n}`" for n in missing))
-            if unknown:
-                problems.append(
-                    "executors for unknown node(s) " + ", ".join(f"`{n}`" for n in unknown)
-                )
-            if problems:
-                listed = ", ".join(f"`{n}`" for n in ids) or "none"
-                raise BuilderError(
-                    f"workflow `{workflow.id}`: {'; '.join(problems)} (workflow nodes: {listed})"
-                )
-            self._by_id = {key: _executor(key, spec) for key, spec in nodes.items()}
-        else:
-            self._shared = _executor("*", nodes)
-
-    def executor_for(self, node: NodeDefinition) -> NodeExecutor:
-        if self._shared is not None:
-            return self._shared
-        return self._by_id[str(node.id)]
-
-
-def _check_timeout(timeout: float | None) -> float:
-    if timeout is None:
-        return math.inf
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ValueError(f"timeout must be a number of seconds > 0 (or None), got {timeout!r}")
-    return float(timeout)
-
-
-def _quote_ports(ports: Iterable[str]) -> str:
-    return ", ".join(f"`{p}`" for p in ports)
-
-
-def _timeout_error(
-    supervisor: Supervisor, timeout: float, sink: RecordingMetadataSink | Any
-) -> WorkflowTimeoutError:
-    """Snapshot who is stuck where, before the run is cancelled."""
-    workflow = supervisor.workflow
-    pending: list[str] = []
-    blocked: list[dict[str, Any]] = []
-    descriptions: list[str] = []
-    for node_id, status in supervisor.statuses.items():
-        if status.state not in (NodeState.SCHEDULED, NodeState.RUNNING):
-            continue
-        pending.append(node_id)
-        if status.state is NodeState.SCHEDULED or supervisor.edges is None:
-            descriptions.append(f"`{node_id}` (not started)")
-            continue
-        ports = supervisor.edges[workflow.node(node_id).id]
-        waiting_in = [str(p) for p in ports.inputs.waiting_ports()]
-        waiting_out = [str(p) for p in ports.outputs.waiting_ports()]
-        blocked.append(
-            {"node_id": node_id, "waiting_inputs": waiting_in, "waiting_outputs": waiting_out}
-        )
-        where = []
-        if waiting_in:
-            where.append(f"receiving on {_quote_ports(waiting_in)}")
-        if waiting_out:
-            where.append(f"sending on {_quote_ports(waiting_out)}")
-        descriptions.append(
-            f"`{node_id}` ({' and '.join(where) or 'running, not waiting on a port'})"
-        )
-    edges = tuple(supervisor.edges.edge_depths()) if supervisor.edges is not None else ()
-    full = [
-        f"{e['source']} -> {e['target']} ({e['queued_count']}/{e['capacity']})"
-        for e in edges
-        if e.get("queued_count")
-    ]
-    message = (
-        f"workflow `{workflow.id}` did not finish within {timeout:g}s; "
-        f"pending nodes: {', '.join(descriptions) or 'none'}"
-    )
-    if full:
-        message += f"; queued edges: {', '.join(full)}"
-    message += (
-        ". A node may be waiting for input that never comes, holding an output open, or "
-        "sleeping without watching cancellation; pass a larger timeout= if the run is "
-        "only slow."
-    )
-    return WorkflowTimeoutError(
-        message,
-        workflow_id=str(workflow.id),
-        timeout=timeout,
-        pending=tuple(pending),
-        blocked=tuple(blocked),
-        edges=edges,
-        metadata=sink,
-    )
-
-
 # --- running --------------------------------------------------------------------------
 
 
@@ -276,10 +150,13 @@ async def run_workflow(
 ) -> WorkflowRun:
     """Run ``workflow`` to its end and return a :class:`WorkflowRun`.
 
-    * ``workflow``: a :class:`~pureflow.workflow.WorkflowDefinition` or a document path;
-    * ``nodes``: ``{node_id: executor}`` with exactly the workflow's nodes (a missing or
-      unknown id raises :class:`~pureflow.testkit.BuilderError` listing them all), or
-      one executor for every node; ``async def`` functions are accepted as executors;
+    * ``workflow``: a :class:`~pureflow.workflow.WorkflowDefinition` or a document path
+      (whose ``component`` references are bound as ``pureflow run`` binds them);
+    * ``nodes``: ``{node_id: code}`` for the nodes the document does not bind (a missing
+      or unknown id raises the engine's :class:`~pureflow.engine.BindingError` listing
+      them all), or one executor for every node; code is anything
+      :func:`pureflow.engine.run` accepts (executors, ``async def`` functions,
+      components);
     * ``policy``: the engine's :class:`~pureflow.engine.RunPolicy` (default: fail-fast,
       no watchdog, capacity 1);
     * ``execution``: the execution id (attempt 1) or an ``ExecutionMetadata``;
@@ -291,40 +168,24 @@ async def run_workflow(
     Node failures are data (``run.succeeded``, ``run.summary``); only setup problems,
     engine pre-flight errors (a rejected cycle) and the timeout raise.
     """
-    definition = resolve_workflow(workflow)
-    limit = _check_timeout(timeout)
     sink = metadata if metadata is not None else RecordingMetadataSink()
-    meta = (
-        execution
-        if isinstance(execution, ExecutionMetadata)
-        else ExecutionMetadata.first_attempt(execution)
-    )
-    supervisor = Supervisor(
-        definition,
-        _Executors(definition, nodes),
-        meta,
-        policy=policy or RunPolicy(),
-        sink=sink,
-        hook=None,
-        backend=InProcessBackend(),
-    )
-    expired: list[WorkflowTimeoutError] = []
-    summary: RunSummary | None = None
-    async with anyio.create_task_group() as group:
-
-        async def deadline() -> None:
-            await anyio.sleep(limit)
-            expired.append(_timeout_error(supervisor, limit, sink))
-            group.cancel_scope.cancel()
-
-        if limit != math.inf:
-            group.start_soon(deadline)
-        summary = await supervisor.run()
-        group.cancel_scope.cancel()
-    if expired:
-        raise expired[0]
-    assert summary is not None
-    return WorkflowRun(definition, summary, sink)
+    if isinstance(nodes, Mapping):
+        prepared = prepare(workflow, nodes)
+    else:  # one executor runs every node
+        definition = resolve_workflow(workflow)
+        prepared = prepare(definition, {str(node.id): nodes for node in definition.nodes})
+    try:
+        summary = await run(
+            prepared.workflow,
+            prepared.registry,
+            metadata=sink,
+            policy=policy,
+            timeout=timeout,
+            execution=execution,
+        )
+    except RunTimeoutError as error:
+        raise WorkflowTimeoutError(error, sink) from None
+    return WorkflowRun(prepared.workflow, summary, sink)
 
 
 def run_workflow_sync(
