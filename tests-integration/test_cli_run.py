@@ -152,7 +152,9 @@ def test_failed_run_exits_3_with_the_error(tmp_path: Path) -> None:
     result = pureflow("run", path, tmp_path / "m.jsonl")
     assert result.exit_code == 3
     assert result.stdout.endswith("status: failed\n")
-    assert result.stderr.startswith("error: CDT-VAL-001: identifier validation failed: message id")
+    assert result.stderr.startswith(
+        f"error: node `{long_node}`: CDT-VAL-001: identifier validation failed: message id"
+    )
     kinds = Counter((r["record_type"], r["kind"]) for r in records(tmp_path / "m.jsonl"))
     # The long node fails; fail-fast cancels the sink, which records its cancellation too.
     assert kinds[("error", "node_failed")] == 2

@@ -31,6 +31,7 @@ from pureflow.core import (
     node_executor,
 )
 from pureflow.runtime import NodeOutcome, OutcomeKind, run_node
+from pureflow.runtime.failure import display_path
 from runtime_test_support import (
     FailingSink,
     RecordingHook,
@@ -65,6 +66,9 @@ class Visits:
         self.count += 1
         if self.raises is not None:
             raise self.raises
+
+
+RAISE_LINE = Visits.run.__code__.co_firstlineno + 3  # the `raise` above
 
 
 def no_ports() -> tuple[PortsIn, PortsOut]:
@@ -283,8 +287,14 @@ async def test_runs_without_sink_or_hook() -> None:
 @pytest.mark.parametrize(
     ("raised", "expected"),
     [
-        (ValueError("bad value"), "CDT-EXEC-001: node execution failed: bad value"),
-        (RuntimeError(), "CDT-EXEC-001: node execution failed: RuntimeError"),
+        (
+            ValueError("bad value"),
+            "CDT-EXEC-001: node execution failed: ValueError: bad value (at {here}:{line}, in run)",
+        ),
+        (
+            RuntimeError(),
+            "CDT-EXEC-001: node execution failed: RuntimeError (at {here}:{line}, in run)",
+        ),
         (
             PortSendError.disconnected("out"),
             "CDT-EXEC-001: node execution failed: output port `out` is disconnected",
@@ -300,6 +310,9 @@ async def test_runs_without_sink_or_hook() -> None:
 async def test_whatever_the_node_raises_becomes_a_pureflow_error(
     raised: Exception, expected: str
 ) -> None:
+    """A node's own exception names its type and the line that raised it (the test's
+    ``Visits.run`` here); Pureflow errors pass as they are."""
+    expected = expected.format(here=display_path(__file__), line=RAISE_LINE)
     sink = InMemoryMetadataSink()
     outcome = await run_node(Visits(raised), make_ctx(), *no_ports(), sink=sink)
     assert isinstance(outcome.error, PureflowError)
@@ -315,7 +328,7 @@ async def test_an_unexpected_exception_is_logged_with_its_traceback(
 ) -> None:
     with caplog.at_level("ERROR", logger="pureflow.node.node"):
         await run_node(Visits(KeyError("missing")), make_ctx(), *no_ports())
-    assert [record.getMessage() for record in caplog.records] == ["node raised KeyError"]
+    assert [record.getMessage() for record in caplog.records] == ["node `node` raised KeyError"]
     assert caplog.records[0].exc_info is not None
 
 

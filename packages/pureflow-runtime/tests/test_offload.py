@@ -34,6 +34,7 @@ from pureflow.runtime import (
     process_executor_for,
     run_node,
 )
+from pureflow.runtime.failure import display_path
 from runtime_process_funcs import reject_negative, shout, square, worker_pid
 from runtime_test_support import (
     all_closed,
@@ -196,7 +197,11 @@ async def test_thread_node_exception_becomes_an_execution_error() -> None:
         raise ValueError("thread exploded")
 
     outcome = await run_node(broken, make_ctx(), PortsIn(), PortsOut())
-    assert outcome.error == ExecutionError("thread exploded")
+    line = broken.function.__code__.co_firstlineno + 2
+    assert str(outcome.error) == (
+        "CDT-EXEC-001: node execution failed: ValueError: thread exploded (at "
+        f"{display_path(__file__)}:{line}, in broken)"
+    )
 
 
 async def test_blocking_ports_cover_the_async_api() -> None:
@@ -331,7 +336,8 @@ async def test_process_map_errors_come_back_as_execution_errors() -> None:
         PortsOut(["out"]),
         sink=sink,
     )
-    assert outcome.error == ExecutionError("negative input -2")
+    # The worker process's frames do not come back: type and message, no location.
+    assert outcome.error == ExecutionError("ValueError: negative input -2")
     assert lifecycle_kinds(sink) == ["node_started", "node_failed"]
 
 

@@ -85,6 +85,8 @@ class RunSummary:
     first_error: PureflowError | None = None
     deadlock_diagnostic: DeadlockReport | None = None
     node_errors: dict[str, PureflowError] = field(default_factory=dict)
+    first_error_node: str | None = None
+    """The node whose error is ``first_error`` (``None`` for a workflow-level error)."""
 
     @property
     def pending_node_count(self) -> int:
@@ -119,6 +121,7 @@ class RunSummary:
             self.failed_node_count += 1
         if self.first_error is None:
             self.first_error = error
+            self.first_error_node = node_id
 
     def record_workflow_error(self, error: PureflowError) -> None:
         self.error_count += 1

@@ -53,6 +53,8 @@ from pureflow.core import (
     as_pureflow_error,
 )
 from pureflow.core.liveness import NodeFlow
+from pureflow.runtime.failure import node_code_error
+from pureflow.types import IdentifierError
 
 
 class OutcomeKind(enum.Enum):
@@ -210,10 +212,17 @@ async def _run_node(
         _close(inputs, outputs)
         _record_failure(host_error, ctx, sink, hook)  # synchronous: cancellation cannot cut it
         raise
-    except Exception as raised:
-        error = as_pureflow_error(raised)
-        if not isinstance(raised, PureflowError | PortError):  # a bug in the node: keep the trace
-            ctx.logger.exception("node raised %s", type(raised).__name__)
+    except BaseException as raised:
+        # Anything the node's code raises fails that node, SystemExit and
+        # KeyboardInterrupt included: only the host's own cancellation (above) and its
+        # signals (handled by whoever runs the event loop) stop a run.
+        if isinstance(raised, PureflowError | PortError | IdentifierError):
+            error = as_pureflow_error(raised)
+        else:  # a bug in the node: say where, and keep the trace for --traceback and logs
+            error = node_code_error(raised)
+            ctx.logger.exception(
+                "node `%s` raised %s", ctx.node_id, type(raised).__name__, exc_info=raised
+            )
 
     if error is not None and on_error is not None:
         on_error(error)

@@ -64,6 +64,12 @@ if TYPE_CHECKING:
         "then replaced by a table of per-node states, packet counts and durations.)"
     ),
 )
+@click.option(
+    "--traceback",
+    "show_traceback",
+    is_flag=True,
+    help="Print the full traceback of every node whose own code raised.",
+)
 @click.argument("workflow", metavar="WORKFLOW")
 @click.argument("metadata", metavar="METADATA", required=False)
 def command(
@@ -78,6 +84,7 @@ def command(
     metadata_tier: str,
     timestamps: bool,
     quiet: bool,
+    show_traceback: bool,
 ) -> None:
     """Run WORKFLOW; nodes without a ``component`` run the original's demo executor."""
     from pureflow.cli.binding import bind
@@ -118,9 +125,36 @@ def command(
     else:
         text = _text_report(definition, summary, output.label, output.record_count)
         click.echo(text, nl=False, err=metadata == "-")
-        if summary.first_error is not None:
-            click.echo(f"error: {summary.first_error}", err=True)
+        _report_errors(summary, show_traceback=show_traceback)
     raise SystemExit(_exit_code(summary, interrupted=outcome.interrupted))
+
+
+def _report_errors(summary: RunSummary, *, show_traceback: bool) -> None:
+    """``error: node `x`: ...`` on stderr, then either every traceback of node code that
+    raised (``--traceback``) or one line saying how to get them."""
+    import traceback
+
+    error = summary.first_error
+    if error is None:
+        return
+    where = f"node `{summary.first_error_node}`: " if summary.first_error_node else ""
+    click.echo(f"error: {where}{error}", err=True)
+    raised = {
+        node: err.__cause__
+        for node, err in summary.node_errors.items()
+        if err.__cause__ is not None and err.__cause__.__traceback__ is not None
+    }
+    if not raised:
+        return
+    if not show_traceback:
+        click.echo(
+            "hint: run with --traceback (or set PUREFLOW_TRACE=error) for the full traceback",
+            err=True,
+        )
+        return
+    for node, cause in raised.items():
+        click.echo(f"\ntraceback of node `{node}`:", err=True)
+        click.echo("".join(traceback.format_exception(cause)).rstrip("\n"), err=True)
 
 
 def _exit_code(summary: RunSummary, *, interrupted: bool) -> int:
