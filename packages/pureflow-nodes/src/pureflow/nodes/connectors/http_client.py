@@ -250,9 +250,9 @@ class HttpRequest:
         import httpx
         import tenacity
 
-        backoff = tenacity.wait_exponential_jitter(
-            initial=self.backoff, max=self.max_backoff, jitter=self.backoff
-        )
+        backoff = tenacity.wait_exponential(
+            multiplier=self.backoff, max=self.max_backoff
+        ) + tenacity.wait_random(0, self.backoff)
 
         def wait(state: tenacity.RetryCallState) -> float:
             seconds = backoff(state)
