@@ -16,7 +16,12 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from postgres_server import SKIP_REASON, PostgresServer, postgres_server, server_binaries
+from postgres_server import (  # noqa: E402 - the folder is on sys.path from here on
+    SKIP_REASON,
+    PostgresServer,
+    postgres_server,
+    server_binaries,
+)
 
 
 @pytest.fixture(params=["asyncio", "trio"])

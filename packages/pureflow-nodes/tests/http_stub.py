@@ -59,7 +59,7 @@ def stub_server() -> Iterator[Stub]:
 
         do_GET = do_POST = do_PUT = _answer  # noqa: N815 - the handler's naming
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

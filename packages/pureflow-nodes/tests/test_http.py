@@ -263,7 +263,7 @@ async def test_http_source_answers(tmp_path: Path, listening: _Listening) -> Non
         lines = "\n".join(['{"a": 1}', "", '{"a": 2}', '{"a": 3}']).encode()
         jsonl = {"content-type": "application/x-ndjson"}
         async with httpx.AsyncClient() as http:
-            for response in [
+            responses = [
                 await http.get(url),
                 await http.post(url.replace("/in", "/elsewhere"), json={}),
                 await http.post(
@@ -275,8 +275,8 @@ async def test_http_source_answers(tmp_path: Path, listening: _Listening) -> Non
                 await http.post(url, content=lines, headers=jsonl),
                 await http.post(url, json=["one", "value"]),
                 await http.post(url, json={"last": True}),
-            ]:
-                answers.append((response.status_code, response.json()))
+            ]
+        answers.extend((response.status_code, response.json()) for response in responses)
 
     async with anyio.create_task_group() as group:
         group.start_soon(client)

@@ -227,8 +227,8 @@ async def test_a_failed_batch_rolls_back_whole_and_names_its_messages(
     assert committed <= 5
     ids = [row[0] for row in database.rows("SELECT id FROM target ORDER BY id")]
     assert ids == list(range(committed))
-    first = int(message.split("messages `feed-out-")[1].split("`")[0])
-    last = int(message.split("to `feed-out-")[1].split("`")[0])
+    first = int(message.split("messages `feed-out-")[1].split("`", maxsplit=1)[0])
+    last = int(message.split("to `feed-out-")[1].split("`", maxsplit=1)[0])
     assert first == committed <= 5 <= last
 
 

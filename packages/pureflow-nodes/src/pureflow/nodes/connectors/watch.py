@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Final
 
 import anyio
 import anyio.to_thread
 from pureflow.contract import EffectCapability, RetryDisposition
 from pureflow.core import (
+    CancellationToken,
     ExecutionError,
     NodeConfig,
     NodeContext,
@@ -21,6 +22,25 @@ from pureflow.core import (
 )
 from pureflow.nodes._common import object_schema, send_or_stop
 from pureflow.nodes.connectors._support import require, run_until_cancelled
+
+WAKE_MS: Final = 500
+"""The watcher's thread returns at least this often (milliseconds), so that cancelling the
+node's task (not only the run's token) ends it promptly."""
+
+
+class _Stop:
+    """What watchfiles polls between waits: set once the run's token is cancelled (the
+    thread then returns within its step) or watchfiles itself sets it."""
+
+    def __init__(self, token: CancellationToken) -> None:
+        self.token = token
+        self.stopped = False
+
+    def is_set(self) -> bool:
+        return self.stopped or self.token.is_cancelled()
+
+    def set(self) -> None:
+        self.stopped = True
 
 
 @component(
@@ -139,7 +159,11 @@ class WatchFolder:
                         return
             ctx.logger.info("watch-folder: watching `%s` for `%s`", self.folder, self.glob)
             async for changes in watchfiles.awatch(
-                self.folder, debounce=self.debounce_ms, recursive=self.recursive
+                self.folder,
+                debounce=self.debounce_ms,
+                recursive=self.recursive,
+                stop_event=_Stop(ctx.cancellation_token),  # type: ignore[arg-type]  # it only calls is_set() and set()
+                rust_timeout=WAKE_MS,
             ):
                 batch = await anyio.to_thread.run_sync(self._batch, changes)
                 for path, relative, change in batch:
