@@ -1,6 +1,7 @@
 """A small HTTP/1.1 server on anyio streams, with h11 doing the protocol.
 
-It runs on asyncio and trio alike (the ASGI servers that do, do not let the caller bind
+h11 comes with the ``http`` extra and is imported when a server runs. It runs on
+asyncio and trio alike (the ASGI servers that do, do not let the caller bind
 port 0 and learn the port), and it hands each complete request to a *synchronous*
 ``answer`` function, so deciding what to do with a request (take its records or refuse
 them) happens in one step that nothing else can interleave with.
@@ -17,11 +18,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import anyio.abc
-import h11
+
+if TYPE_CHECKING:
+    import h11
 
 MAX_HEAD_BYTES: Final = 16 * 1024
 READ_BYTES: Final = 64 * 1024
@@ -109,6 +112,8 @@ class HttpServer:
             group.start_soon(self._connection, stream, slots)
 
     async def _connection(self, stream: anyio.abc.SocketStream, slots: anyio.Semaphore) -> None:
+        import h11
+
         connection = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
         try:
             while True:
@@ -140,6 +145,8 @@ class HttpServer:
             await anyio.aclose_forcefully(stream)
 
     async def _next_event(self, connection: h11.Connection, stream: anyio.abc.SocketStream) -> Any:
+        import h11
+
         while True:
             event = connection.next_event()
             if event is not h11.NEED_DATA:
@@ -160,6 +167,8 @@ class HttpServer:
     async def _read_request(
         self, connection: h11.Connection, stream: anyio.abc.SocketStream, head: h11.Request
     ) -> tuple[Request | None, Answer | None]:
+        import h11
+
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in head.headers
         }
@@ -198,6 +207,8 @@ class HttpServer:
         *,
         close: bool,
     ) -> None:
+        import h11
+
         data = json.dumps(answer.content, separators=(",", ":")).encode() + b"\n"
         headers = [
             ("content-type", "application/json"),
