@@ -165,7 +165,17 @@ async def test_sql_read_values_become_json(tmp_path: Path) -> None:
     assert got.values() == [{"b": "AP8=", "n": 2.5, "t": None}]
 
 
+async def test_a_missing_database_file_is_named(tmp_path: Path) -> None:
+    config = {"path": "absent.db", "query": "SELECT 1"}
+    flow = Flow().add("read", "builtin:sql-read", [], ["out"], config)
+    flow.capture("sink")
+    summary = await flow.connect("read.out", "sink.in").run(tmp_path, expect_success=False)
+    assert f"sql-read: no SQLite database at `{tmp_path / 'absent.db'}`" in str(summary.first_error)
+    assert not (tmp_path / "absent.db").exists()
+
+
 async def test_a_failing_query_fails_the_node_naming_the_database(tmp_path: Path) -> None:
+    sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'empty.db'}").connect().close()
     config = {"path": "empty.db", "query": "SELECT * FROM missing"}
     flow = Flow().add("read", "builtin:sql-read", [], ["out"], config)
     flow.capture("sink")
@@ -275,6 +285,7 @@ async def test_sql_write_refuses_unknown_fields_and_non_objects(tmp_path: Path) 
 
 
 async def test_a_missing_table_is_named(tmp_path: Path) -> None:
+    sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'w.db'}").connect().close()
     flow = Flow().feed("feed", [{"a": 1}])
     flow.add("write", "builtin:sql-write", ["in"], [], {"path": "w.db", "table": "nowhere"})
     summary = await flow.connect("feed.out", "write.in").run(tmp_path, expect_success=False)

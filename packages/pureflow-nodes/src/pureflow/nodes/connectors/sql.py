@@ -189,6 +189,9 @@ class Database:
         from sqlalchemy import create_engine
         from sqlalchemy.exc import SQLAlchemyError
 
+        if self.path is not None and not self.path.is_file():
+            # sqlite3 would create an empty database; a missing file is a mistake here.
+            raise ExecutionError(f"{self.component}: no SQLite database at `{self.path}`")
         url = self.url()
         options: dict[str, Any] = {}
         if url.get_backend_name() == "sqlite":
