@@ -24,7 +24,7 @@ def score_of(customer: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - the standard library's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         answer = json.dumps(score_of(json.loads(body))).encode()
         self.send_response(200)
