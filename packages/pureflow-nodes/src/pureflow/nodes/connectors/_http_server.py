@@ -17,7 +17,6 @@ import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
@@ -195,7 +194,7 @@ class HttpServer:
 
     def _too_large(self) -> Answer:
         return Answer(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            413,
             {"error": f"the body is larger than {self.max_body_bytes} bytes"},
         )
 

@@ -11,7 +11,6 @@ environment variables named in the config (``headers_from_env``), read when the 
 from __future__ import annotations
 
 import string
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -64,6 +63,8 @@ class _Template(string.Formatter):
             raise TemplateError(f"`{text}` is not a valid template: {err}") from err
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        import urllib.parse
+
         text = super().format_field(value, format_spec)
         return urllib.parse.quote(text, safe="") if self.quote else text
 

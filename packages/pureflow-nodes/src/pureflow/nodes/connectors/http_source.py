@@ -10,9 +10,7 @@ every record of the request is on the edge, a ``429`` or ``503`` that none is.
 
 from __future__ import annotations
 
-import ipaddress
 import json
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import anyio
@@ -100,22 +98,22 @@ class _Intake:
         from pureflow.nodes.connectors._http_server import Answer
 
         if request.path != self.config.path:
-            return Answer(HTTPStatus.NOT_FOUND, {"error": f"records go to {self.config.path}"})
+            return Answer(404, {"error": f"records go to {self.config.path}"})
         if request.method != "POST":
             return Answer(
-                HTTPStatus.METHOD_NOT_ALLOWED,
+                405,
                 {"error": "POST records"},
                 (("allow", "POST"),),
             )
         try:
             records = parse_records(request.body, request.headers.get("content-type", ""))
         except _BadBody as err:
-            return Answer(HTTPStatus.BAD_REQUEST, {"error": str(err)})
+            return Answer(400, {"error": str(err)})
         out = self.out
         room = _room(out)
         if room is not None and len(records) > room:
             return Answer(
-                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                413,
                 {
                     "error": f"{len(records)} records in one request; the output edge holds "
                     f"{room}: send fewer per request, or raise the edge's capacity"
@@ -131,7 +129,7 @@ class _Intake:
             if err.kind is PortSendErrorKind.FULL:
                 self.refused += 1
                 return Answer(
-                    HTTPStatus.TOO_MANY_REQUESTS,
+                    429,
                     {"error": "the pipeline is full; retry later"},
                     (("retry-after", str(self.config.retry_after)),),
                 )
@@ -143,13 +141,13 @@ class _Intake:
         self.accepted += len(records)
         self.requests += 1
         done = self.config.limit is not None and self.accepted >= self.config.limit
-        return Answer(HTTPStatus.ACCEPTED, {"accepted": len(records)}, stop=done)
+        return Answer(202, {"accepted": len(records)}, stop=done)
 
     def busy(self, *, stop: bool = False) -> Answer:
         from pureflow.nodes.connectors._http_server import Answer
 
         return Answer(
-            HTTPStatus.SERVICE_UNAVAILABLE,
+            503,
             {"error": "not accepting records: the pipeline is stopping"},
             (("retry-after", str(self.config.retry_after)),),
             stop=stop,
@@ -237,6 +235,8 @@ class HttpSource:
         self.limit = None if limit is None else int(limit)
 
     def _loopback(self) -> bool:
+        import ipaddress
+
         if self.host == "localhost":
             return True
         try:

@@ -22,11 +22,7 @@ Rows travel as control payloads: JSON objects keyed by column name.
 
 from __future__ import annotations
 
-import base64
-import datetime
-import decimal
 import json
-import uuid
 from collections.abc import Callable, Sequence, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -234,6 +230,11 @@ def json_value(value: Any) -> Any:
     """A column value as JSON: numbers, strings, booleans and NULL as they are; a
     DECIMAL as an integer or a float; dates and times as ISO 8601 text; a UUID as text;
     bytes as base64 text; anything else through ``str``."""
+    import base64
+    import datetime
+    import decimal
+    import uuid
+
     if value is None or isinstance(value, str | int | float):
         return value
     if isinstance(value, decimal.Decimal):
