@@ -294,6 +294,19 @@ async def test_a_missing_table_is_named(tmp_path: Path) -> None:
     )
 
 
+async def test_reading_and_writing_one_database_at_once(database: Database, tmp_path: Path) -> None:
+    """The reader's query stays open while the writer commits batch after batch (SQLite
+    in write-ahead-log mode; PostgreSQL as it is)."""
+    _people(database, 3000)
+    _target(database)
+    read = {**database.config, "query": "SELECT id, name, score FROM people ORDER BY id"}
+    write = {**database.config, "table": "target", "batch_size": 100}
+    flow = Flow().add("read", "builtin:sql-read", [], ["out"], {**read, "chunk_size": 100})
+    flow.add("write", "builtin:sql-write", ["in"], [], write)
+    await flow.connect("read.out", "write.in", 10).run(tmp_path)
+    assert database.rows("SELECT count(*), sum(id) FROM target") == [(3000, sum(range(3000)))]
+
+
 # --- credentials and binding -----------------------------------------------------------------
 
 

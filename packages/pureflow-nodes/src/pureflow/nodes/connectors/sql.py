@@ -6,6 +6,10 @@ The database is a SQLite file (``path``, the embedded default) or any SQLAlchemy
 sits in the document: ``password_env`` names the environment variable that holds it, read
 when the node runs.
 
+A SQLite database is switched to write-ahead logging (``PRAGMA journal_mode=WAL``, which
+stays with the file) so that a reader's open query does not block a writer's commits: a
+workflow may read and write the same file at once.
+
 Both components use SQLAlchemy's synchronous engine, one connection per node, and make
 every database call in a worker thread, one chunk or batch per trip (the async engine is
 asyncio-only; Pureflow nodes run on asyncio and trio alike). So:
@@ -182,7 +186,7 @@ class Database:
 
     def connect(self) -> tuple[Engine, Connection]:
         """Create the engine and open its one connection (blocking: call in a thread)."""
-        from sqlalchemy import create_engine
+        from sqlalchemy import create_engine, event
         from sqlalchemy.exc import SQLAlchemyError
 
         if self.path is not None and not self.path.is_file():
@@ -190,10 +194,13 @@ class Database:
             raise ExecutionError(f"{self.component}: no SQLite database at `{self.path}`")
         url = self.url()
         options: dict[str, Any] = {}
-        if url.get_backend_name() == "sqlite":
+        sqlite = url.get_backend_name() == "sqlite"
+        if sqlite:
             # Every call comes from some worker thread, one at a time.
             options["connect_args"] = {"check_same_thread": False}
         engine = create_engine(url, **options)
+        if sqlite:
+            event.listen(engine, "connect", _write_ahead_log)
         try:
             return engine, engine.connect()
         except SQLAlchemyError as err:
@@ -201,6 +208,17 @@ class Database:
             raise ExecutionError(
                 f"{self.component}: cannot connect to `{self.describe()}`: {_sqlalchemy_error(err)}"
             ) from err
+
+
+def _write_ahead_log(connection: Any, record: Any) -> None:  # noqa: ARG001 - the event's signature
+    """Switch a SQLite database to write-ahead logging (it stays so): a reader's open
+    query then no longer blocks a writer's commits, so ``sql-read`` and ``sql-write`` can
+    work on the same file at once."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
 
 
 async def _blocking(component_name: str, what: str, function: Callable[..., T], *args: Any) -> T:
