@@ -1,6 +1,7 @@
 """A workflow naming a connector whose optional library is missing fails `pureflow
-validate` (and so `run`) with one line naming the node, the component and the `pip
-install` to run: no traceback, nothing started."""
+validate` and `run` before anything starts: an `error:` line per problem (the first one,
+then each in the list) naming the node, the component and the `pip install` to run, and
+no traceback."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def _pureflow_without(
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
-def test_a_missing_extra_is_one_line_naming_the_pip_install(tmp_path: Path, command: str) -> None:
+def test_a_missing_extra_names_the_pip_install(tmp_path: Path, command: str) -> None:
     (tmp_path / "copy.json").write_text(WORKFLOW)
     done = _pureflow_without(["sqlalchemy", "httpx"], command, "copy.json", cwd=tmp_path)
     assert done.returncode == 1
