@@ -193,7 +193,8 @@ def listening() -> Iterator[_Listening]:
 
 
 class _SlowSink:
-    """Takes nothing until ``open`` is set, then signals ``took`` for every packet."""
+    """Takes nothing until ``open`` is set, then sets ``took`` (which waiters replace)
+    for every packet."""
 
     def __init__(self) -> None:
         self.open = anyio.Event()
@@ -206,16 +207,22 @@ class _SlowSink:
             self.values.append(packet.payload.value)
             self.took.set()
 
+    async def wait_for(self, count: int) -> None:
+        """Until the sink has taken ``count`` packets in all."""
+        while len(self.values) < count:
+            self.took = anyio.Event()
+            await self.took.wait()
+
 
 async def test_a_full_edge_answers_429_and_no_accepted_record_is_lost(
     tmp_path: Path, listening: _Listening
 ) -> None:
-    total = 40
+    total, capacity = 40, 3
     sink = _SlowSink()
     flow = Flow().add(
         "ingest", "builtin:http-source", [], ["out"], {"port": 0, "limit": total, "retry_after": 2}
     )
-    flow.use("sink", sink, ["in"]).connect("ingest.out", "sink.in", 3)
+    flow.use("sink", sink, ["in"]).connect("ingest.out", "sink.in", capacity)
     accepted: list[int] = []
     refused: list[int] = []
     retry_after: set[str] = set()
@@ -233,17 +240,17 @@ async def test_a_full_edge_answers_429_and_no_accepted_record_is_lost(
                     assert response.status_code == 429, response.text
                     refused.append(number)
                     retry_after.add(response.headers["retry-after"])
-                    # The client waits for the pipeline to make room, instead of a timer.
-                    sink.took = anyio.Event()
+                    # Instead of a timer, the client waits until the pipeline made room:
+                    # the edge was full, so the sink must take one more record.
                     sink.open.set()
-                    await sink.took.wait()
+                    await sink.wait_for(len(accepted) - capacity + 1)
 
     async with anyio.create_task_group() as group:
         group.start_soon(client)
         summary = await flow.run(tmp_path)
     assert summary.terminal_state is TerminalState.COMPLETED
     assert refused, "the server never refused a request"
-    assert refused[0] == 3  # three records fill the edge; the fourth is refused
+    assert refused[0] == capacity  # three records fill the edge; the fourth is refused
     assert retry_after == {"2"}
     assert accepted == list(range(total))
     assert sink.values == [{"n": n} for n in range(total)]  # each exactly once, in order
@@ -305,7 +312,7 @@ async def test_http_source_binds_loopback_and_stops_on_cancellation(
             response = await http.post(listening.url, json={"hello": 1})
             assert response.status_code == 202
             # A kept-alive connection is open when the run is cancelled.
-            await sink.took.wait()
+            await sink.wait_for(1)
             handle.cancel("test is done")
 
     async with anyio.create_task_group() as group:
