@@ -12,6 +12,10 @@ exact files the run writes to ``output/``. For every example this test
 * compares every file the run wrote with ``expected/``, byte for byte (same set of files);
 * checks each ``$ cat`` / ``$ head -n N`` block of the README against ``expected/``, so
   the file contents the README shows cannot drift either.
+
+``db-to-api`` writes a database rather than text files: its README's commands (a script
+that creates the database, the runs, a script that prints the table) run in order on a
+fresh copy, and each must print exactly what the README shows.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,3 +142,27 @@ def test_every_example_is_indexed_and_every_workflow_example_tested() -> None:
         assert f"[{name}]({name}/)" in index, f"examples/README.md does not list `{name}`"
     with_expected = {p.parent.name for p in EXAMPLES.glob("*/expected") if p.is_dir()}
     assert with_expected == set(WORKFLOW_EXAMPLES)
+
+
+def test_db_to_api_runs_as_its_readme_says(tmp_path: Path) -> None:
+    fresh_copy("db-to-api", tmp_path)
+    shown = shown_commands(EXAMPLES / "db-to-api" / "README.md")
+    assert [c.argv[0] for c in shown] == ["python", "pureflow", "python", "pureflow"]
+    for command in shown:
+        if command.argv[0] == "pureflow":
+            assert command.argv[1:] == ["run", "examples/db-to-api/enrich.workflow.yaml"]
+            result = pureflow(*command.argv[1:], cwd=tmp_path)
+            assert result.exit_code == 0, result.stderr
+            assert result.stdout == command.output, result.stderr
+            continue
+        assert command.argv[1].startswith("examples/db-to-api/"), command.argv
+        done = subprocess.run(
+            [sys.executable, *command.argv[1:]],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == command.output

@@ -470,6 +470,22 @@ def test_factory_errors_become_problems() -> None:
     assert "RuntimeError: no luck" in problems[2].message
 
 
+def test_a_missing_library_is_an_import_problem_with_the_factory_s_words() -> None:
+    def needs_a_library(config: NodeConfig) -> Any:
+        raise ImportError("needs `fancylib`, which is not installed: pip install 'pkg[fancy]'")
+
+    catalog = {"fancy": Component(ComponentSpec("fancy"), needs_a_library)}
+    problems = problems_of(workflow([node("f", [], [], "builtin:fancy")]), catalog=catalog)
+    assert [(p.code, p.location, p.message) for p in problems] == [
+        (
+            "binding.import_failed",
+            "/nodes/0/component",
+            "node `f`: component `builtin:fancy`: needs `fancylib`, which is not installed: "
+            "pip install 'pkg[fancy]'",
+        )
+    ]
+
+
 def test_schemes_without_a_resolver_are_unsupported() -> None:
     flow = workflow([node("w", [], [], "wasm:guest.wasm"), node("x", [], [], "ftp:thing")])
     problems = problems_of(flow)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pureflow.nodes
 from pureflow.core import (
+    CancellationHandle,
     Component,
     ComponentSpec,
     NodeConfig,
@@ -120,8 +121,16 @@ class Flow:
             self.workflow(), base_dir=base_dir, catalog=catalog, executors=self.captures
         )
 
-    async def run(self, base_dir: Path | None = None, *, expect_success: bool = True) -> RunSummary:
-        summary = await run_workflow(self.workflow(), self.bind_only(base_dir))
+    async def run(
+        self,
+        base_dir: Path | None = None,
+        *,
+        expect_success: bool = True,
+        cancellation: CancellationHandle | None = None,
+    ) -> RunSummary:
+        summary = await run_workflow(
+            self.workflow(), self.bind_only(base_dir), cancellation=cancellation
+        )
         if expect_success:
             assert summary.terminal_state is TerminalState.COMPLETED, summary.first_error
         return summary

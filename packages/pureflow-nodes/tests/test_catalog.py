@@ -1,10 +1,12 @@
 """The catalog: every standard component declares ports, a valid config schema, a
 description and its effects; entry points publish the same objects; the README lists
-every component."""
+every component; the connectors' optional libraries are not imported until needed."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pureflow.nodes
@@ -30,6 +32,11 @@ EXPECTED = {
     "read-lines",
     "sequence",
     "split",
+    "sql-read",
+    "sql-write",
+    "http-request",
+    "http-source",
+    "watch-folder",
     "tee",
     "write-csv",
     "write-jsonl",
@@ -60,14 +67,48 @@ def test_every_component_is_fully_declared(name: str) -> None:
     assert (spec.outputs is None) == (name == "tee")
 
 
+FILE_READERS = {"sql-read", "watch-folder"}
+FILE_WRITERS = {"collect", "sql-write"}
+
+
 def test_file_components_declare_filesystem_effects() -> None:
     catalog = pureflow.nodes.catalog()
     for name, item in catalog.items():
         effects = set(item.spec.effects)
         reads = EffectCapability.FILESYSTEM_READ in effects
         writes = EffectCapability.FILESYSTEM_WRITE in effects
-        assert reads == name.startswith("read-"), name
-        assert writes == (name.startswith("write-") or name == "collect"), name
+        assert reads == (name.startswith("read-") or name in FILE_READERS), name
+        assert writes == (name.startswith("write-") or name in FILE_WRITERS), name
+
+
+def test_connectors_declare_network_and_credentials() -> None:
+    catalog = pureflow.nodes.catalog()
+    network = EffectCapability.NETWORK_OUTBOUND
+    for name in ("sql-read", "sql-write", "http-request", "http-source"):
+        assert network in catalog[name].spec.effects, name
+    for name in ("sql-read", "sql-write", "http-request"):  # credentials from the environment
+        assert EffectCapability.ENVIRONMENT_READ in catalog[name].spec.effects, name
+    for name in ("sql-write", "http-request", "http-source"):
+        assert EffectCapability.EXTERNAL_EFFECT in catalog[name].spec.effects, name
+    assert EffectCapability.EXTERNAL_EFFECT not in catalog["sql-read"].spec.effects
+
+
+OPTIONAL = ("sqlalchemy", "psycopg", "httpx", "h11", "tenacity", "watchfiles")
+
+
+def test_optional_libraries_are_not_imported_eagerly() -> None:
+    """`import pureflow.nodes`, and loading every entry point as `pureflow components`
+    does, leave the connectors' libraries unimported."""
+    probe = (
+        "import sys, pureflow.nodes\n"
+        "from pureflow.engine import discover_components\n"
+        "discover_components()\n"
+        f"print(sorted(m for m in {OPTIONAL!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
 
 
 def test_entry_points_publish_the_catalog() -> None:

@@ -35,7 +35,9 @@ Problem codes (stable; :class:`BindingProblem`):
 =================================  ===============================================
 ``binding.unknown_builtin``        ``builtin:`` names no catalog component
 ``binding.invalid_reference``      ``python:`` text is not ``module:attr``
-``binding.import_failed``          the module does not exist
+``binding.import_failed``          the module does not exist, or a library the
+                                   component needs is not installed (the message
+                                   says what to install)
 ``binding.import_raised``          the module exists but raised while importing
 ``binding.missing_attribute``      the module lacks the attribute
 ``binding.not_a_component``        the object cannot run a node
@@ -454,6 +456,13 @@ class _Binder:
                 node,
                 f"config of `{reference}`: {err}",
                 f"/nodes/{index}/config{err.location}",
+            )
+            return None
+        except ImportError as err:
+            # A library the component needs is missing (an optional extra, a driver): its
+            # message says what to install.
+            self.problem(
+                IMPORT_FAILED, node, f"component `{reference}`: {err}", f"/nodes/{index}/component"
             )
             return None
         except Exception as err:

@@ -26,6 +26,8 @@ module        components
 ``count``     ``count``
 ``collect``   ``collect``
 ``printing``  ``print``
+``connectors`` ``sql-read``, ``sql-write``, ``http-request``, ``http-source``,
+              ``watch-folder`` (each needs an extra: see :mod:`pureflow.nodes.connectors`)
 ============  =================================================================
 """
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 from pureflow.core import Component, component_of
 from pureflow.nodes.collect import Collect
+from pureflow.nodes.connectors import HttpRequest, HttpSource, SqlRead, SqlWrite, WatchFolder
 from pureflow.nodes.count import Count
 from pureflow.nodes.dedupe import Dedupe
 from pureflow.nodes.files import ReadCsv, ReadJsonl, ReadLines, WriteCsv, WriteJsonl, WriteLines
@@ -63,6 +66,11 @@ COMPONENT_CLASSES: tuple[type, ...] = (
     Count,
     Collect,
     Print,
+    SqlRead,
+    SqlWrite,
+    HttpRequest,
+    HttpSource,
+    WatchFolder,
 )
 """Every standard component class, in documentation order."""
 
@@ -89,6 +97,8 @@ __all__ = [
     "Dedupe",
     "Delay",
     "Filter",
+    "HttpRequest",
+    "HttpSource",
     "Map",
     "Merge",
     "Print",
@@ -98,7 +108,10 @@ __all__ = [
     "ReadLines",
     "Sequence",
     "Split",
+    "SqlRead",
+    "SqlWrite",
     "Tee",
+    "WatchFolder",
     "WriteCsv",
     "WriteJsonl",
     "WriteLines",

@@ -1,4 +1,4 @@
-"""Flow control: ``rate-limit`` (a token bucket) and ``delay``."""
+"""Flow control: ``rate-limit`` (a token bucket, :class:`TokenBucket`) and ``delay``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,33 @@ import anyio
 from pureflow.contract import Determinism, EffectCapability
 from pureflow.core import NodeConfig, NodeContext, PortsIn, PortsOut, component
 from pureflow.nodes._common import object_schema, send_or_stop
+
+
+class TokenBucket:
+    """At most ``per_second`` on average and ``burst`` back to back: :meth:`take` waits
+    for a token. One caller at a time (callers sharing a bucket take turns)."""
+
+    def __init__(self, per_second: float, burst: int = 1) -> None:
+        self.rate = float(per_second)
+        self.burst = float(burst)
+        self._tokens = self.burst
+        self._last: float | None = None
+        self._lock = anyio.Lock()
+
+    def _refill(self) -> None:
+        now = anyio.current_time()
+        if self._last is not None:
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+
+    async def take(self) -> None:
+        """Wait until a token is free and take it."""
+        async with self._lock:
+            self._refill()
+            if self._tokens < 1.0:
+                await anyio.sleep((1.0 - self._tokens) / self.rate)
+                self._refill()
+            self._tokens = max(0.0, self._tokens - 1.0)
 
 
 @component(
@@ -41,19 +68,9 @@ class RateLimit:
 
     async def run(self, ctx: NodeContext, inputs: PortsIn, outputs: PortsOut) -> None:  # noqa: ARG002
         out = outputs["out"]
-        rate, burst = self.rate, float(self.burst)
-        tokens = burst
-        last = anyio.current_time()
+        bucket = TokenBucket(self.rate, self.burst)
         async for packet in inputs.iter("in"):
-            now = anyio.current_time()
-            tokens = min(burst, tokens + (now - last) * rate)
-            last = now
-            if tokens < 1.0:
-                await anyio.sleep((1.0 - tokens) / rate)
-                now = anyio.current_time()
-                tokens = min(burst, tokens + (now - last) * rate)
-                last = now
-            tokens = max(0.0, tokens - 1.0)
+            await bucket.take()
             if not await send_or_stop(out, packet):
                 return
 
