@@ -46,6 +46,7 @@ from pureflow.core import (
 from pureflow.engine.backend import ExecutionBackend, NodeTask, RunningEdges
 from pureflow.engine.policy import FailurePolicy, RunPolicy
 from pureflow.engine.registry import ExecutorRegistry
+from pureflow.engine.run_log import log_run_finished, log_run_started, with_run_logging
 from pureflow.engine.summary import DeadlockReport, RunSummary
 from pureflow.engine.watchdog import format_duration, watch_progress
 from pureflow.runtime import NodeOutcome, OutcomeKind, run_node
@@ -125,7 +126,7 @@ class Supervisor:
         self.workflow = workflow
         self.execution = execution
         self.policy = policy
-        self.sink = sink
+        self.sink = with_run_logging(sink)
         self.hook = hook
         self.backend = backend
         self.cancellation = cancellation if cancellation is not None else CancellationHandle()
@@ -143,6 +144,7 @@ class Supervisor:
     async def run(self) -> RunSummary:
         """Run every node to its end and return the summary. Node failures are data in
         the summary; only pre-flight problems and host cancellation raise."""
+        log_run_started(self.workflow, self.execution)
         edges = self.backend.wire(self.workflow, self.policy.default_capacity)
         self.edges = edges
         self._all_finished = anyio.Event()
@@ -171,6 +173,7 @@ class Supervisor:
         finally:
             self.summary.observed_message_count = edges.messages_moved()
             edges.close_all()
+        log_run_finished(self.summary, self.execution)
         return self.summary
 
     def cancel(self, reason: str) -> bool:
