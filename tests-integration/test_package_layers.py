@@ -30,6 +30,8 @@ ALLOWED: dict[str, set[str]] = {
     "engine": {"types", "workflow", "contract", "core", "runtime", "format"},
     "wasm": {"types", "workflow", "contract", "core"},
     "nodes": {"types", "workflow", "contract", "core"},
+    "otel": {"types", "workflow", "contract", "core"},
+    "report": {"types", "workflow", "contract", "core"},
     "testkit": {"types", "workflow", "contract", "core", "runtime", "engine", "format"},
     "cli": {
         "types",
@@ -42,11 +44,13 @@ ALLOWED: dict[str, set[str]] = {
         "introspection",
         "wasm",
         "nodes",
+        "otel",
+        "report",
     },
 }
 DIST_OF_MODULE = {name: f"pureflow-{name}" for name in ALLOWED} | {"testkit": "pureflow-test-kit"}
 # Import name -> distribution name, for third-party packages that differ.
-THIRD_PARTY_DIST = {"ruamel": "ruamel.yaml", "_pytest": "pytest"}
+THIRD_PARTY_DIST = {"ruamel": "ruamel.yaml", "_pytest": "pytest", "opentelemetry": "opentelemetry-api"}
 
 
 def _package_dirs() -> list[Path]:
@@ -59,10 +63,12 @@ def _module_name(package_dir: Path) -> str:
 
 
 def _declared(package_dir: Path) -> set[str]:
+    """Dependencies and the extras' (an optional import counts as declared by an extra)."""
     project = tomllib.loads((package_dir / "pyproject.toml").read_text())["project"]
+    extras = [dep for deps in project.get("optional-dependencies", {}).values() for dep in deps]
     return {
         re.split(r"[<>=!~;\[ ]", dep, maxsplit=1)[0].strip().lower()
-        for dep in project.get("dependencies", [])
+        for dep in [*project.get("dependencies", []), *extras]
     }
 
 
