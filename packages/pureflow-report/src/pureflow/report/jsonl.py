@@ -26,23 +26,35 @@ CACHE_SIZE = 65_536
 _MESSAGE_ID = b'"message_id":'
 _ROUTE = b',"route":'  # keys are sorted: the route follows the message id
 _STAMP = b',"sequence":'
-_TIMESTAMP = b'"timestamp":"'
+_TIMESTAMP = b',"timestamp":"'
+_DIGITS = b"0123456789"
 
 
 class MetadataReadError(ValueError):
     """The file cannot be read as metadata JSONL."""
 
 
-def _time(stamp: bytes) -> float | None:
-    start = stamp.find(_TIMESTAMP)
-    if start < 0:
-        return None
-    start += len(_TIMESTAMP)
-    text = stamp[start : stamp.index(b'"', start)].decode("ascii")
+def _time(text: bytes) -> float | None:
     try:
-        return datetime.datetime.fromisoformat(text).timestamp()
+        return datetime.datetime.fromisoformat(text.decode("ascii")).timestamp()
     except ValueError:
         return None
+
+
+def _unstamped(line: bytes) -> tuple[bytes, float | None]:
+    """``line`` without its ``sequence`` and ``timestamp`` fields, and the time. They sit
+    together (keys are sorted) and ``workflow_id`` may follow them."""
+    cut = line.rfind(_STAMP)
+    rest = cut + len(_STAMP)
+    while rest < len(line) and line[rest] in _DIGITS:
+        rest += 1
+    time = None
+    if line.startswith(_TIMESTAMP, rest):
+        start = rest + len(_TIMESTAMP)
+        end = line.index(b'"', start)
+        time = _time(line[start:end])
+        rest = end + 1
+    return line[:cut] + line[rest:], time
 
 
 class _Lines:
@@ -95,9 +107,7 @@ def read_stream(
             position += 1
             time = None
             if _STAMP in line:
-                cut = line.rfind(_STAMP)
-                time = _time(line[cut:])
-                line = line[:cut] + b"}"
+                line, time = _unstamped(line)
             try:
                 value = lines.value(line)
             except ValueError:
