@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from pureflow.report.model import RunData
 from pureflow.report.records import add_record
 
-if TYPE_CHECKING:
-    from pureflow.core import MetadataRecord
+
+class Record(Protocol):
+    """What the sink needs of a metadata record (``pureflow.core.MetadataRecord``)."""
+
+    def to_json_value(self) -> dict[str, Any]: ...
 
 
 class ReportSink:
@@ -30,7 +33,7 @@ class ReportSink:
         self._lock = threading.Lock()
         self._position = 0
 
-    def record(self, record: MetadataRecord) -> None:
+    def record(self, record: Record) -> None:
         value = record.to_json_value()
         now = time.monotonic()
         with self._lock:
