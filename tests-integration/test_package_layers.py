@@ -50,7 +50,11 @@ ALLOWED: dict[str, set[str]] = {
 }
 DIST_OF_MODULE = {name: f"pureflow-{name}" for name in ALLOWED} | {"testkit": "pureflow-test-kit"}
 # Import name -> distribution name, for third-party packages that differ.
-THIRD_PARTY_DIST = {"ruamel": "ruamel.yaml", "_pytest": "pytest", "opentelemetry": "opentelemetry-api"}
+THIRD_PARTY_DIST = {
+    "ruamel": "ruamel.yaml",
+    "_pytest": "pytest",
+    "opentelemetry": "opentelemetry-api",
+}
 
 
 def _package_dirs() -> list[Path]:

@@ -26,7 +26,7 @@ import pytest
 from integration_support import REPO
 
 sys.path.insert(0, str(REPO / "docs" / "_ext"))
-import report_runs  # noqa: E402
+import report_runs
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -97,8 +97,14 @@ class DevTools:
 
     def _event(self, message: dict[str, Any]) -> None:
         method, params = message.get("method"), message.get("params", {})
-        if method == "Runtime.consoleAPICalled" and params["type"] in ("error", "warning", "assert"):
-            self.console.append(" ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
+        if method == "Runtime.consoleAPICalled" and params["type"] in (
+            "error",
+            "warning",
+            "assert",
+        ):
+            self.console.append(
+                " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
+            )
         elif method == "Runtime.exceptionThrown":
             self.console.append(json.dumps(params["exceptionDetails"]))
         elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):

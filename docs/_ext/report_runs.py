@@ -33,8 +33,15 @@ CHROMIUM_FLAGS = (
 )
 
 
-def _node(node_id: str, inputs: list[str], outputs: list[str], component: str, **config: object) -> dict[str, object]:
-    node: dict[str, object] = {"id": node_id, "inputs": inputs, "outputs": outputs, "component": component}
+def _node(
+    node_id: str, inputs: list[str], outputs: list[str], component: str, **config: object
+) -> dict[str, object]:
+    node: dict[str, object] = {
+        "id": node_id,
+        "inputs": inputs,
+        "outputs": outputs,
+        "component": component,
+    }
     if config:
         node["config"] = config
     return node
@@ -42,7 +49,11 @@ def _node(node_id: str, inputs: list[str], outputs: list[str], component: str, *
 
 def _edge(source: str, target: str, capacity: int) -> dict[str, object]:
     (sn, sp), (tn, tp) = source.split("."), target.split(".")
-    return {"source": {"node": sn, "port": sp}, "target": {"node": tn, "port": tp}, "capacity": capacity}
+    return {
+        "source": {"node": sn, "port": sp},
+        "target": {"node": tn, "port": tp},
+        "capacity": capacity,
+    }
 
 
 WORKFLOWS: dict[str, dict[str, object]] = {
@@ -165,8 +176,10 @@ def main() -> None:
         reports = make_runs(Path(temp) / "runs")
         options.out.mkdir(parents=True, exist_ok=True)
         for name, report in reports.items():
-            screenshot(chromium, report, options.out / f"{name}.png", Path(temp) / f"profile-{name}")
-            print(options.out / f"{name}.png")
+            screenshot(
+                chromium, report, options.out / f"{name}.png", Path(temp) / f"profile-{name}"
+            )
+            sys.stdout.write(f"{options.out / name}.png\n")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,8 @@ def test_report_rebuilds_the_graph_and_names_its_file_after_the_metadata(ran: Pa
     assert code == 0
     graph = svg_of((ran / "m.html").read_text())
     assert "Drawn from the records" in graph
-    assert ">source<" in graph and ">sink<" in graph
+    assert ">source<" in graph
+    assert ">sink<" in graph
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,7 @@ def test_report_rebuilds_the_graph_and_names_its_file_after_the_metadata(ran: Pa
 )
 def test_bad_metadata_is_one_line(tmp_path: Path, name: str, message: str) -> None:
     (tmp_path / "empty.jsonl").write_text("")
-    code, out, err = invoke("report", tmp_path / name, "-o", tmp_path / "r.html")
+    code, _, err = invoke("report", tmp_path / name, "-o", tmp_path / "r.html")
     assert code == 1
     assert err == message.format(dir=tmp_path) + "\n"
     assert not (tmp_path / "r.html").exists()
@@ -94,7 +95,10 @@ def test_run_otel_with_an_unknown_exporter_is_a_clear_error(
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", "nonesuch")
     code, _, err = invoke("run", "--otel", tmp_path / "flow.workflow.json")
     assert code == 1
-    assert err == "error: --otel: OTEL_TRACES_EXPORTER names exporter `nonesuch`, which is not installed\n"
+    assert (
+        err
+        == "error: --otel: OTEL_TRACES_EXPORTER names exporter `nonesuch`, which is not installed\n"
+    )
 
 
 def test_run_otel_exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

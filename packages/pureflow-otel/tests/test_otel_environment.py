@@ -10,7 +10,6 @@ import pytest
 from pureflow.core import ExecutionMetadata, LifecycleEventKind, LifecycleRecord, NodeContext
 from pureflow.otel import OpenTelemetryConfigError, sink_from_environment
 
-
 CONSOLE_RUN = """
 from pureflow.core import ExecutionMetadata, LifecycleEventKind, LifecycleRecord, NodeContext
 from pureflow.otel import sink_from_environment
@@ -44,7 +43,9 @@ def test_an_exporter_that_is_not_installed_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", "nonesuch")
-    with pytest.raises(OpenTelemetryConfigError, match="OTEL_TRACES_EXPORTER names exporter `nonesuch`"):
+    with pytest.raises(
+        OpenTelemetryConfigError, match="OTEL_TRACES_EXPORTER names exporter `nonesuch`"
+    ):
         sink_from_environment()
 
 

@@ -62,9 +62,7 @@ def telemetry() -> Iterator[Telemetry]:
     tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
     reader = InMemoryMetricReader()
     meter_provider = MeterProvider(metric_readers=[reader])
-    sink = OpenTelemetryMetadataSink(
-        tracer_provider=tracer_provider, meter_provider=meter_provider
-    )
+    sink = OpenTelemetryMetadataSink(tracer_provider=tracer_provider, meter_provider=meter_provider)
     yield Telemetry(spans, reader, sink)
     sink.close()
 
@@ -118,9 +116,11 @@ async def test_a_completed_run_has_a_span_per_node_under_the_run_span(
         assert span.attributes["pureflow.node.id"] == node
         assert span.attributes["pureflow.node.outcome"] == "completed"
         assert span.status.status_code is StatusCode.OK
-        assert run.start_time is not None and span.start_time is not None
+        assert run.start_time is not None
+        assert span.start_time is not None
         assert run.start_time <= span.start_time
-        assert span.end_time is not None and run.end_time is not None
+        assert span.end_time is not None
+        assert run.end_time is not None
         assert span.end_time <= run.end_time
 
     moved = telemetry.points("pureflow.edge.packets")
@@ -148,13 +148,16 @@ async def test_backpressure_counts_waits(telemetry: Telemetry) -> None:
     workflow = linear_workflow(["source", "sink"], capacity=1, workflow="flow")
     nodes = {"source": ScriptedSource({"out": list(range(20))}), "sink": CollectingSink()}
     await run_workflow(workflow, nodes, metadata=telemetry.sink)
-    waits = {dict(key)["pureflow.wait"]: point.value for key, point in telemetry.points(
-        "pureflow.port.waits"
-    ).items()}
+    waits = {
+        dict(key)["pureflow.wait"]: point.value
+        for key, point in telemetry.points("pureflow.port.waits").items()
+    }
     assert waits["full"] >= 1
-    full = next(dict(key) for key in telemetry.points("pureflow.port.waits") if dict(key)[
-        "pureflow.wait"
-    ] == "full")
+    full = next(
+        dict(key)
+        for key in telemetry.points("pureflow.port.waits")
+        if dict(key)["pureflow.wait"] == "full"
+    )
     assert full["pureflow.node.id"] == "source"
     assert full["pureflow.port.id"] == "out"
     moved = telemetry.points("pureflow.edge.packets")
@@ -200,7 +203,8 @@ async def test_a_failed_run_has_the_right_outcomes_and_error_events(
     assert cancelled.name == "pureflow.cancelled"
     assert cancelled.attributes is not None
     reason = cancelled.attributes["pureflow.cancellation.reason"]
-    assert isinstance(reason, str) and reason.startswith("node execution failed: CDT-EXEC-001")
+    assert isinstance(reason, str)
+    assert reason.startswith("node execution failed: CDT-EXEC-001")
     run = spans["pureflow run flow"]
     assert run.status.status_code is StatusCode.ERROR
     assert [e.name for e in run.events] == ["exception"]

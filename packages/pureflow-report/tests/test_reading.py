@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from pureflow.core import CompositeMetadataSink, JsonlMetadataSink, node_executor
 from pureflow.engine import RunPolicy, run_workflow
-from pureflow.report import MetadataReadError, ReportSink, RunData, read_metadata, read_stream, render_html
+from pureflow.report import (
+    MetadataReadError,
+    ReportSink,
+    RunData,
+    read_metadata,
+    read_stream,
+    render_html,
+)
 from pureflow.testkit import (
     CollectingSink,
     FailingNode,
@@ -25,7 +32,9 @@ pytestmark = pytest.mark.anyio
 async def run_both(workflow, nodes, path: Path, *, timestamps: bool = False, policy=None):  # type: ignore[no-untyped-def]
     live = ReportSink()
     with JsonlMetadataSink(path, sequence_numbers=timestamps, timestamps=timestamps) as jsonl:
-        await run_workflow(workflow, nodes, metadata=CompositeMetadataSink([jsonl, live]), policy=policy)
+        await run_workflow(
+            workflow, nodes, metadata=CompositeMetadataSink([jsonl, live]), policy=policy
+        )
     return read_metadata(path), live.run
 
 
@@ -34,7 +43,10 @@ def facts(run: RunData) -> object:
         run.status,
         {n: (f.outcome, f.started_at, f.ended_at) for n, f in run.nodes.items()},
         {k: (e.enqueued, e.moved, e.dropped) for k, e in run.edges.items()},
-        {k: (p.depth.peak, p.depth.samples, p.waits_full, p.waits_empty) for k, p in run.ports.items()},
+        {
+            k: (p.depth.peak, p.depth.samples, p.waits_full, p.waits_empty)
+            for k, p in run.ports.items()
+        },
         run.records,
         dict(run.record_types),
         run.error_count,
@@ -44,7 +56,11 @@ def facts(run: RunData) -> object:
 async def test_the_file_and_the_live_sink_agree(tmp_path: Path) -> None:
     workflow = linear_workflow(["source", "relay", "sink"], capacity=2, workflow="flow")
     items = [f"item {n}" for n in range(300)]
-    nodes = {"source": ScriptedSource({"out": items}), "relay": PassthroughNode(), "sink": CollectingSink()}
+    nodes = {
+        "source": ScriptedSource({"out": items}),
+        "relay": PassthroughNode(),
+        "sink": CollectingSink(),
+    }
     from_file, live = await run_both(workflow, nodes, tmp_path / "run.jsonl")
     assert facts(from_file) == facts(live)
     assert from_file.status == "completed"
@@ -52,9 +68,12 @@ async def test_the_file_and_the_live_sink_agree(tmp_path: Path) -> None:
     assert from_file.edges[("relay.out", "sink.in")].moved == 300
     assert from_file.moved == 600
     port = from_file.input_port("relay.in")
-    assert port is not None and port.capacity == 2 and port.edge_count == 1
+    assert port is not None
+    assert port.capacity == 2
+    assert port.edge_count == 1
     assert 1 <= port.depth.peak <= 2
-    assert not from_file.timed and live.timed  # the live sink times what it receives
+    assert not from_file.timed
+    assert live.timed  # the live sink times what it receives
     assert from_file.workflow_ids == ["flow"]
     lines = (tmp_path / "run.jsonl").read_text().splitlines()
     assert from_file.records == len(lines)
@@ -99,7 +118,8 @@ async def test_a_deadlock_and_a_stamped_file(tmp_path: Path) -> None:
     nodes = {"waiting": CollectingSink(), "quiet": quiet}
     run, _ = await run_both(workflow, nodes, tmp_path / "run.jsonl", timestamps=True, policy=policy)
     assert run.timed
-    assert run.duration is not None and run.duration >= 0.05
+    assert run.duration is not None
+    assert run.duration >= 0.05
     assert run.status == "failed"
     assert run.deadlock is not None
     assert run.deadlock["type"] == "workflow_deadlock"
@@ -121,9 +141,9 @@ def test_unreadable_lines_are_counted_and_an_empty_file_is_an_error(tmp_path: Pa
     assert run.nodes["a"].started_at == 4  # record numbers count every non-blank line
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    with pytest.raises(MetadataReadError, match=r"`.*empty.jsonl` is empty"):
+    with pytest.raises(MetadataReadError, match=r"`.*empty\.jsonl` is empty"):
         read_metadata(empty)
-    with pytest.raises(MetadataReadError, match="failed to read `.*missing.jsonl`"):
+    with pytest.raises(MetadataReadError, match=r"failed to read `.*missing\.jsonl`"):
         read_metadata(tmp_path / "missing.jsonl")
     junk = tmp_path / "junk.jsonl"
     junk.write_text("hello\nworld\n")
@@ -134,5 +154,5 @@ def test_unreadable_lines_are_counted_and_an_empty_file_is_an_error(tmp_path: Pa
 def test_the_page_is_self_contained() -> None:
     page = render_html(RunData())
     assert "<script src" not in page
-    assert "src=\"http" not in page
+    assert 'src="http' not in page
     assert "Plotly" in page  # the library itself is in the page

@@ -28,7 +28,9 @@ def test_a_long_series_stays_bounded_and_keeps_its_peaks() -> None:
     assert max(b.peak for b in series.points) == 7
     starts = [b.start for b in series.points]
     assert starts == sorted(starts)
-    assert all(b.peak <= 4 for b in series.points if not b.start <= 654_321 < b.start + series.width)
+    assert all(
+        b.peak <= 4 for b in series.points if not b.start <= 654_321 < b.start + series.width
+    )
     assert series.samples == 1_000_000
 
 

@@ -66,12 +66,12 @@ def sink_from_environment() -> OpenTelemetryMetadataSink:
         return OpenTelemetryMetadataSink(
             tracer_provider=trace.get_tracer_provider(), meter_provider=metrics.get_meter_provider()
         )
-    try:
-        from opentelemetry.sdk.metrics import MeterProvider
-        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-        from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    try:  # the SDK is the user's choice, not a dependency: imported only here
+        from opentelemetry.sdk.metrics import MeterProvider  # noqa: PLC0415
+        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader  # noqa: PLC0415
+        from opentelemetry.sdk.resources import SERVICE_NAME, Resource  # noqa: PLC0415
+        from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
     except ImportError:
         raise OpenTelemetryConfigError(
             "OpenTelemetry export needs the SDK: install opentelemetry-sdk "

@@ -289,16 +289,16 @@ class OpenTelemetryMetadataSink:
         for amount, attributes in edges:
             yield Observation(amount, attributes)
 
-    def _observe_moved(self, options: CallbackOptions) -> Iterable[Observation]:
+    def _observe_moved(self, _options: CallbackOptions) -> Iterable[Observation]:
         return self._edge_observations("moved")
 
-    def _observe_depth(self, options: CallbackOptions) -> Iterable[Observation]:
+    def _observe_depth(self, _options: CallbackOptions) -> Iterable[Observation]:
         return self._edge_observations("depth")
 
-    def _observe_peak(self, options: CallbackOptions) -> Iterable[Observation]:
+    def _observe_peak(self, _options: CallbackOptions) -> Iterable[Observation]:
         return self._edge_observations("peak")
 
-    def _observe_waits(self, options: CallbackOptions) -> Iterable[Observation]:
+    def _observe_waits(self, _options: CallbackOptions) -> Iterable[Observation]:
         with self._lock:
             waits = list(self._waits.items())
         for (workflow_id, node_id, port_id, wait), count in waits:

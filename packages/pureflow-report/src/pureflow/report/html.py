@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import plotly.io
+from plotly.offline import get_plotlyjs
 from pureflow.report.model import NodeFacts, PortFacts, RunData
 from pureflow.report.style import OUTCOME_COLORS, peak_depth
 
@@ -58,14 +60,10 @@ def _e(value: object) -> str:
 
 
 def _plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
     return str(get_plotlyjs())
 
 
 def _figure(figure: dict[str, Any], div_id: str) -> str:
-    import plotly.io
-
     return str(
         plotly.io.to_html(
             figure,
@@ -91,7 +89,10 @@ def _cards(run: RunData) -> str:
         *((outcome, f"{count:,}") for outcome, count in outcomes.items()),
         ("edges with packets", f"{len(run.edges):,}"),
         ("packets moved", f"{run.moved:,}"),
-        ("packets dropped", f"{sum(e.dropped for e in run.edges.values()) + run.dropped_without_edge:,}"),
+        (
+            "packets dropped",
+            f"{sum(e.dropped for e in run.edges.values()) + run.dropped_without_edge:,}",
+        ),
         ("deepest queue", "-" if peak is None else f"{peak:,}"),
         ("sends that waited (full)", f"{sum(p.waits_full for p in ports):,}"),
         ("receives that found nothing", f"{sum(p.waits_empty for p in ports):,}"),
@@ -121,10 +122,14 @@ def _cards(run: RunData) -> str:
 
 
 def _legend() -> str:
-    return '<p class="legend">' + "".join(
-        f'<span><i style="background:{color}"></i>{_e(outcome)}</span>'
-        for outcome, color in OUTCOME_COLORS.items()
-    ) + "</p>"
+    return (
+        '<p class="legend">'
+        + "".join(
+            f'<span><i style="background:{color}"></i>{_e(outcome)}</span>'
+            for outcome, color in OUTCOME_COLORS.items()
+        )
+        + "</p>"
+    )
 
 
 def _graph(graph_svg: str | None, graph_note: str | None) -> str:
@@ -162,13 +167,14 @@ def _span(run: RunData, node: NodeFacts) -> tuple[float, float] | None:
 def _timeline(run: RunData) -> str:
     title, unit = _axis(run)
     nodes = [(node, _span(run, node)) for node in run.nodes.values()]
-    shown = sorted(((n, s) for n, s in nodes if s is not None), key=lambda ns: ns[1][0])  # type: ignore[index]
+    started = [(n, s) for n, s in nodes if s is not None]
+    shown = sorted(started, key=lambda ns: ns[1][0])
     left_out = len(shown) - MAX_TIMELINE_NODES
     shown = shown[:MAX_TIMELINE_NODES]
-    total = max((s[1] for _, s in shown if s is not None), default=1.0) or 1.0
+    total = max((s[1] for _, s in shown), default=1.0) or 1.0
     traces = []
     for outcome, color in OUTCOME_COLORS.items():
-        group = [(n, s) for n, s in shown if n.outcome == outcome and s is not None]
+        group = [(n, s) for n, s in shown if n.outcome == outcome]
         if not group:
             continue
         traces.append(
@@ -180,9 +186,7 @@ def _timeline(run: RunData) -> str:
                 "base": [s[0] for _, s in group],
                 "x": [max(s[1] - s[0], total / 500) for _, s in group],
                 "marker": {"color": color},
-                "customdata": [
-                    [f"{s[0]:g}", f"{s[1]:g}", n.error or ""] for n, s in group
-                ],
+                "customdata": [[f"{s[0]:g}", f"{s[1]:g}", n.error or ""] for n, s in group],
                 "hovertemplate": (
                     "%{y}<br>" + outcome + f"<br>{unit} %{{customdata[0]}} to "
                     "%{customdata[1]}<br>%{customdata[2]}<extra></extra>"
@@ -214,9 +218,7 @@ def _timeline(run: RunData) -> str:
         parts.append(f'<p class="note">{left_out:,} more nodes are not drawn.</p>')
     never = [n.node_id for n, s in nodes if s is None]
     if never:
-        parts.append(
-            '<p class="note">Never started: ' + ", ".join(map(_e, never[:50])) + "</p>"
-        )
+        parts.append('<p class="note">Never started: ' + ", ".join(map(_e, never[:50])) + "</p>")
     if not run.timed:
         parts.append(
             '<p class="note">These records carry no timestamps, so the axis is the record '
@@ -411,7 +413,7 @@ def render_html(
     status = run.status
     color = OUTCOME_COLORS.get(status, "#616161")
     body = [
-        f"<h1>{_e(heading)} <span class=\"badge\" id=\"status\" "
+        f'<h1>{_e(heading)} <span class="badge" id="status" '
         f'style="background:{color}">{_e(status)}</span></h1>',
         f'<p class="note">workflow {_e(workflow)}; execution '
         f"{_e(', '.join(run.execution_ids) or 'unknown')}</p>",
@@ -424,7 +426,7 @@ def render_html(
         _deadlock(run),
     ]
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{_e(heading)}</title>\n<style>{_CSS}</style>\n"
         f'<script type="text/javascript">{_plotly_js()}</script>\n'
         "</head>\n<body>\n" + "\n".join(part for part in body if part) + "\n</body>\n</html>\n"

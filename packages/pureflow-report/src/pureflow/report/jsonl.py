@@ -75,7 +75,7 @@ class _Lines:
             return cached
         value = json.loads(line)
         if not isinstance(value, dict):
-            raise ValueError("not a JSON object")
+            raise TypeError("not a JSON object")
         if len(self.cache) >= CACHE_SIZE:
             self.cache.clear()
         self.cache[key] = value
@@ -103,14 +103,15 @@ def read_stream(
             break
         parts = (rest + block).split(b"\n")
         rest = parts.pop()
-        for line in parts:
+        for text in parts:
             position += 1
             time = None
+            line = text
             if _STAMP in line:
                 line, time = _unstamped(line)
             try:
                 value = lines.value(line)
-            except ValueError:
+            except (ValueError, TypeError):
                 if line.strip():
                     run.unreadable += 1
                 else:
@@ -123,14 +124,12 @@ def read_stream(
         position += 1
         try:
             add_record(run, lines.value(rest), position, None)
-        except ValueError:
+        except (ValueError, TypeError):
             run.unreadable += 1
     return run
 
 
-def read_metadata(
-    path: str | Path, *, progress: Callable[[int], None] | None = None
-) -> RunData:
+def read_metadata(path: str | Path, *, progress: Callable[[int], None] | None = None) -> RunData:
     """Read a metadata JSONL file (see :func:`read_stream`). Raises
     :class:`MetadataReadError` naming the file when it cannot be opened or holds no
     metadata record."""

@@ -51,7 +51,7 @@ def port(run: RunData, node_id: str, port_id: str, direction: str) -> PortFacts:
 
 
 def depth_sample(
-    run: RunData, node_id: str, port_id: str, depth: int, position: int, time: float | None
+    run: RunData, node_id: str, port_id: str, *, depth: int, position: int, time: float | None
 ) -> None:
     """Packets waiting at an input port (summed over its edges) at a record number."""
     port(run, node_id, port_id, "input").depth.add(position, depth, time)
@@ -71,7 +71,7 @@ def lifecycle(run: RunData, value: dict[str, Any], position: int, time: float | 
             node.error = cancellation.get("reason")
 
 
-def message(run: RunData, value: dict[str, Any], position: int, time: float | None) -> None:
+def message(run: RunData, value: dict[str, Any], _position: int, _time: float | None) -> None:
     body = value["message"]
     route = body["route"]
     source, target = route["source"], route["target"]
@@ -109,11 +109,15 @@ def queue_pressure(run: RunData, value: dict[str, Any], position: int, time: flo
     elif kind == "receive_empty":
         facts.waits_empty += 1
     queued = value["queued_count"]
-    if direction == "input" and queued is not None and kind in ("receive_attempted", "receive_ready"):
-        depth_sample(run, node_id, value["port_id"], queued, position, time)
+    if (
+        direction == "input"
+        and queued is not None
+        and kind in ("receive_attempted", "receive_ready")
+    ):
+        depth_sample(run, node_id, value["port_id"], depth=queued, position=position, time=time)
 
 
-def error(run: RunData, value: dict[str, Any], position: int, time: float | None) -> None:
+def error(run: RunData, value: dict[str, Any], position: int, _time: float | None) -> None:
     _seen(run.workflow_ids, str(value["workflow_id"]))
     run.error_count += 1
     err = value["error"]

@@ -37,22 +37,19 @@ class DepthSeries:
     def add(self, position: int, depth: int, time: float | None = None) -> None:
         """A sample at record number ``position`` (not smaller than the last one's)."""
         self.samples += 1
-        if depth > self.peak:
-            self.peak = depth
+        self.peak = max(self.peak, depth)
         points = self.points
         if points:
             last = points[-1]
             if position < last.start + self.width:
-                if depth > last.peak:
-                    last.peak = depth
+                last.peak = max(last.peak, depth)
                 last.last = depth
                 return
             if len(points) >= 2 * self.buckets:
                 self._halve()
                 last = points[-1]
                 if position < last.start + self.width:
-                    if depth > last.peak:
-                        last.peak = depth
+                    last.peak = max(last.peak, depth)
                     last.last = depth
                     return
         start = position - position % self.width
