@@ -12,13 +12,14 @@ from pureflow.cli.commands import (
     explain,
     graph,
     inspect,
+    report,
     run,
     schema,
     validate,
     validate_manifest,
     wasm,
 )
-from pureflow.cli.tracing import TracingFilterError, configure_from_environment
+from pureflow.cli.tracing import TracingFilterError, configure_from_environment, raise_verbosity
 
 
 def _version() -> str:
@@ -36,8 +37,15 @@ def _version() -> str:
 @click.version_option(
     _version(), "--version", "-V", prog_name="pureflow", message="%(prog)s %(version)s"
 )
-def cli() -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    count=True,
+    help="Log what happens to stderr: -v run lifecycle and cancellation, -vv every event.",
+)
+def cli(verbose: int) -> None:
     """Pureflow workflow engine CLI."""
+    raise_verbosity(verbose)
 
 
 for command in (
@@ -46,6 +54,7 @@ for command in (
     graph.command,
     explain.command,
     run.command,
+    report.command,
     validate_manifest.command,
     schema.command,
     completions.command,

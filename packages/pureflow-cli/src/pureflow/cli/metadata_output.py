@@ -1,12 +1,16 @@
-"""Where ``pureflow run`` writes metadata: a JSONL file, stdout (``-``), or nowhere."""
+"""Where ``pureflow run`` writes metadata: a JSONL file, stdout (``-``), or nowhere; and
+the sinks that watch the run beside it (OpenTelemetry, the run report)."""
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from pureflow.cli.errors import CliError
 from pureflow.core import (
+    CompositeMetadataSink,
     JsonlMetadataSink,
     MetadataSink,
     NullMetadataSink,
@@ -15,6 +19,7 @@ from pureflow.core import (
 )
 
 TIERS = ("all", "control", "sample")
+_log = logging.getLogger("pureflow.cli")
 
 
 def parse_tier(value: str) -> TieredMetadataPolicy:
@@ -30,14 +35,30 @@ def parse_tier(value: str) -> TieredMetadataPolicy:
 
 
 class MetadataOutput:
-    """Owns the JSONL sink of one run and closes (flushes) it whatever happens."""
+    """Owns the JSONL sink of one run and closes (flushes) it whatever happens.
 
-    def __init__(self, target: str | None, policy: TieredMetadataPolicy, *, timestamps: bool):
+    ``observers`` (sinks with ``record``) see every record beside the file, whatever
+    ``policy`` keeps in it, and are closed after it (those that have ``close``)."""
+
+    def __init__(
+        self,
+        target: str | None,
+        policy: TieredMetadataPolicy,
+        *,
+        timestamps: bool,
+        observers: Sequence[MetadataSink] = (),
+    ):
         self.target = target
+        self.observers = tuple(observers)
         self.file_sink: JsonlMetadataSink | None = None
-        if target is None:
-            self.sink: MetadataSink = NullMetadataSink()
-            return
+        self.sink: MetadataSink = NullMetadataSink()
+        if target is not None:
+            self._open(target, policy, timestamps=timestamps)
+        if observers:
+            file_sinks: list[MetadataSink] = [] if self.file_sink is None else [self.sink]
+            self.sink = CompositeMetadataSink([*file_sinks, *observers])
+
+    def _open(self, target: str, policy: TieredMetadataPolicy, *, timestamps: bool) -> None:
         options = {"sequence_numbers": timestamps, "timestamps": timestamps}
         if target == "-":
             self.file_sink = JsonlMetadataSink(sys.stdout.buffer, **options)
@@ -59,6 +80,13 @@ class MetadataOutput:
         return "none" if self.target is None else self.target
 
     def close(self) -> None:
-        """Flush and close the file (stdout is flushed, not closed)."""
-        if self.file_sink is not None:
-            self.file_sink.close()
+        """Flush and close the file (stdout is flushed, not closed), then the observers."""
+        try:
+            if self.file_sink is not None:
+                self.file_sink.close()
+                _log.info("metadata written target=%s records=%d", self.label, self.record_count)
+        finally:
+            for observer in self.observers:
+                close = getattr(observer, "close", None)
+                if close is not None:
+                    close()

@@ -10,6 +10,9 @@ The first of ``PUREFLOW_TRACE``, ``CONDUIT_TRACE`` (the original's legacy name) 
 
 Levels: ``trace``/``debug``, ``info``, ``warn``/``warning``, ``error``. Log lines go to
 stderr and are not a stable interface; metadata JSONL never contains them.
+
+``-v`` on the command line (:func:`raise_verbosity`) shows ``info`` of every ``pureflow``
+logger, ``-vv`` ``debug``, on top of whatever the variables set (never less).
 """
 
 from __future__ import annotations
@@ -77,10 +80,37 @@ def configure_from_environment(environ: dict[str, str] | None = None) -> None:
         root.addHandler(logging.NullHandler())
         root.propagate = False
         return
+    _log_to_stderr(root)
+    root.setLevel(logging.WARNING)
+    for name, level in directives.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def _log_to_stderr(root: logging.Logger) -> None:
+    """Replace ``root``'s handlers with one that writes log lines to stderr."""
+    for old in list(root.handlers):
+        root.removeHandler(old)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.propagate = False
-    root.setLevel(logging.WARNING)
-    for name, level in directives.items():
-        logging.getLogger(name).setLevel(level)
+
+
+def raise_verbosity(count: int) -> None:
+    """``-v`` (``count`` 1): ``info`` for every ``pureflow`` logger; ``-vv`` and more:
+    ``debug``. A level the tracing variables set lower stays; 0 changes nothing."""
+    if count <= 0:
+        return
+    root = logging.getLogger("pureflow")
+    level = logging.INFO if count == 1 else logging.DEBUG
+    if not any(not isinstance(h, logging.NullHandler) for h in root.handlers):
+        _log_to_stderr(root)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
+    for logger in logging.Logger.manager.loggerDict.values():
+        if (
+            isinstance(logger, logging.Logger)
+            and logger.name.startswith("pureflow.")
+            and logger.level > level
+        ):
+            logger.setLevel(level)

@@ -50,6 +50,7 @@ from pureflow.core.liveness import LivenessMonitor, NodeFlow
 from pureflow.engine.backend import ExecutionBackend, NodeTask, RunningEdges
 from pureflow.engine.policy import FailurePolicy, RunPolicy
 from pureflow.engine.registry import ExecutorRegistry
+from pureflow.engine.run_log import log_run_finished, log_run_started, with_run_logging
 from pureflow.engine.summary import DeadlockReport, RunSummary
 from pureflow.engine.watchdog import format_duration, watch_progress
 from pureflow.runtime import NodeOutcome, OutcomeKind, run_node
@@ -129,7 +130,7 @@ class Supervisor:
         self.workflow = workflow
         self.execution = execution
         self.policy = policy
-        self.sink = sink
+        self.sink = with_run_logging(sink)
         self.hook = hook
         self.backend = backend
         self.cancellation = cancellation if cancellation is not None else CancellationHandle()
@@ -153,6 +154,7 @@ class Supervisor:
     async def run(self) -> RunSummary:
         """Run every node to its end and return the summary. Node failures are data in
         the summary; only pre-flight problems and host cancellation raise."""
+        log_run_started(self.workflow, self.execution)
         edges = self.backend.wire(self.workflow, self.policy.default_capacity)
         self.edges = edges
         self._all_finished = anyio.Event()
@@ -193,6 +195,7 @@ class Supervisor:
             self.summary.observed_message_count = edges.messages_moved()
             edges.close_all()
             self.finished = True
+        log_run_finished(self.summary, self.execution)
         return self.summary
 
     def cancel(self, reason: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -70,6 +71,20 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Print the full traceback of every node whose own code raised.",
 )
+@click.option(
+    "--otel",
+    is_flag=True,
+    help="Also send the run to OpenTelemetry (a span per node, per-edge metrics), set up by "
+    "the standard OTEL_* variables. Needs `pureflow-cli[otel]`.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the run report (one HTML file) to FILE when the run ends. Needs "
+    "`pureflow-cli[report]`.",
+)
 @click.argument("workflow", metavar="WORKFLOW")
 @click.argument("metadata", metavar="METADATA", required=False)
 def command(
@@ -85,6 +100,8 @@ def command(
     timestamps: bool,
     quiet: bool,
     show_traceback: bool,
+    otel: bool,
+    report_path: Path | None,
 ) -> None:
     """Run WORKFLOW; nodes without a ``component`` run the original's demo executor."""
     from pureflow.cli.binding import bind
@@ -110,7 +127,10 @@ def command(
         if on_error == "fail-fast"
         else FailurePolicy.CONTINUE_ON_ERROR,
     )
-    output = MetadataOutput(metadata, tier, timestamps=timestamps)
+    from pureflow.cli.observers import run_observers
+
+    observers, live_report = run_observers(otel=otel, report=report_path is not None)
+    output = MetadataOutput(metadata, tier, timestamps=timestamps, observers=observers)
     wanted = live_progress_wanted(quiet=quiet, metadata=metadata)
     progress = RunProgress.on_stderr() if wanted else None
     try:
@@ -126,6 +146,10 @@ def command(
         text = _text_report(definition, summary, output.label, output.record_count)
         click.echo(text, nl=False, err=metadata == "-")
         _report_errors(summary, show_traceback=show_traceback)
+    if live_report is not None and report_path is not None:
+        from pureflow.cli.run_report import write_report
+
+        write_report(live_report.run, definition, report_path)
     raise SystemExit(_exit_code(summary, interrupted=outcome.interrupted))
 
 

@@ -14,6 +14,7 @@ exactly in its DOT node name (only the SVG ``<title>`` shows that); its label sh
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from html import escape as _html
 
 from pureflow.cli.rendering.common import capacity_label, feedback_edges
@@ -39,9 +40,9 @@ def html(value: str) -> str:
     return _html(value, quote=True).replace("\\", "\\\\")
 
 
-def node_label(node: NodeDefinition) -> str:
+def node_label(node: NodeDefinition, fill: str = NODE_FILL) -> str:
     """The node's HTML-like label: a table with one input port per row on the left, the
-    id (and component) in the middle, one output port per row on the right."""
+    id (and component) in the middle on ``fill``, one output port per row on the right."""
     inputs, outputs = node.input_ports, node.output_ports
     rows = max(len(inputs), len(outputs), 1)
     title = f"<B>{html(node.id)}</B>"
@@ -52,7 +53,7 @@ def node_label(node: NodeDefinition) -> str:
         cells = [_port_cell("i", row, inputs, rows)]
         if row == 0:
             span = f' ROWSPAN="{rows}"' if rows > 1 else ""
-            cells.append(f'<TD{span} BGCOLOR="{NODE_FILL}">{title}</TD>')
+            cells.append(f'<TD{span} BGCOLOR="{html(fill)}">{title}</TD>')
         cells.append(_port_cell("o", row, outputs, rows))
         lines.append("    <TR>" + "".join(cells) + "</TR>")
     lines.append("  </TABLE>>")
@@ -68,8 +69,15 @@ def _port_cell(prefix: str, row: int, ports: tuple[str, ...], rows: int) -> str:
     return f'<TD PORT="{prefix}{row}"{rowspan} ALIGN="{align}">{html(ports[row])}</TD>'
 
 
-def to_dot(workflow: WorkflowDefinition) -> str:
-    """The workflow as a DOT ``digraph`` (ends with a newline)."""
+def to_dot(
+    workflow: WorkflowDefinition,
+    *,
+    node_fills: Mapping[str, str] | None = None,
+    edge_notes: Sequence[str] | None = None,
+) -> str:
+    """The workflow as a DOT ``digraph`` (ends with a newline). ``node_fills`` (node id
+    to colour) and ``edge_notes`` (a line per edge, in declaration order, added to its
+    label) annotate a drawing of a run, as ``pureflow report`` does."""
     feedback = feedback_edges(workflow)
     nodes = {node.id: node for node in workflow.nodes}
     out = [
@@ -78,7 +86,11 @@ def to_dot(workflow: WorkflowDefinition) -> str:
         f"  node [shape=plain, fontname={quote(FONT)}];",
         f"  edge [fontname={quote(FONT)}, fontsize=10];",
     ]
-    out.extend(f"  {quote(node.id)} [label={node_label(node)}];" for node in workflow.nodes)
+    fills = node_fills or {}
+    out.extend(
+        f"  {quote(node.id)} [label={node_label(node, fills.get(node.id, NODE_FILL))}];"
+        for node in workflow.nodes
+    )
     for index, edge in enumerate(workflow.edges):
         source, target = edge.source, edge.target
         tail = (
@@ -86,6 +98,8 @@ def to_dot(workflow: WorkflowDefinition) -> str:
         )
         head = f"{quote(target.node_id)}:i{nodes[target.node_id].input_ports.index(target.port_id)}"
         label = capacity_label(edge.capacity)
+        if edge_notes is not None:
+            label = f"{edge_notes[index]}\n{label}"
         attrs = []
         if index in feedback:
             label = f"feedback, {label}"

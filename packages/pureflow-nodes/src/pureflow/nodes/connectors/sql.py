@@ -27,6 +27,7 @@ Rows travel as control payloads: JSON objects keyed by column name.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -210,13 +211,22 @@ class Database:
             ) from err
 
 
+_JOURNAL_SWITCH = threading.Lock()
+
+
 def _write_ahead_log(connection: Any, record: Any) -> None:  # noqa: ARG001 - the event's signature
     """Switch a SQLite database to write-ahead logging (it stays so): a reader's open
     query then no longer blocks a writer's commits, so ``sql-read`` and ``sql-write`` can
-    work on the same file at once."""
+    work on the same file at once. The switch needs the database to itself, and SQLite
+    does not wait for that (it answers "database is locked" at once), so the nodes of a
+    run that connect together take turns, and a database already in WAL mode is left
+    as it is."""
     cursor = connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        with _JOURNAL_SWITCH:
+            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
     finally:
         cursor.close()
 
