@@ -4,7 +4,8 @@
 ``examples/<name>/README.md`` are generated at build time, the example pages added to the
 nav under "Examples", so a new example gets its page without touching the docs and no
 page can drift from the file it shows. The standard components' reference is generated
-from the component declarations themselves.
+from the component declarations themselves. Mermaid's script is served by the site itself
+(:mod:`vendored_js`), so the diagrams draw offline.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from mkdocs.structure.files import File, Files
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from vendored_js import MERMAID, fetch
+
 from docs_support import (
     COMPONENTS_MARKER,
     components_reference,
@@ -26,6 +29,7 @@ from docs_support import (
 
 
 def on_config(config: Any) -> Any:
+    config["extra_javascript"].append(MERMAID.site_path)
     for entry in config["nav"] or []:
         if isinstance(entry, dict) and "Examples" in entry:
             entry["Examples"] = ["examples/index.md"] + [
@@ -37,6 +41,7 @@ def on_config(config: Any) -> Any:
 def on_files(files: Files, config: Any) -> Files:
     for uri, content in generated_pages().items():
         files.append(File.generated(config, uri, content=content))
+    files.append(File.generated(config, MERMAID.site_path, content=fetch(MERMAID)))
     return files
 
 

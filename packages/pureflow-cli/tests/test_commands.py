@@ -192,3 +192,47 @@ def test_wasm_wit_prints_the_batch_world() -> None:
     assert code == 0
     assert "package pureflow:batch@0.1.0;" in out
     assert "invoke: func(inputs: list<port-batch>) -> result<list<port-batch>, batch-error>;" in out
+
+
+@pytest.mark.parametrize("path", [["run"], ["wasm", "build"], ["validate"]])
+def test_help_command_shows_what_dash_dash_help_shows(path: list[str]) -> None:
+    code, out, _ = invoke("help", *path)
+    assert code == 0
+    assert out == invoke(*path, "--help")[1]
+
+
+def test_help_without_a_command_is_the_top_level_help() -> None:
+    assert invoke("help")[1] == invoke("--help")[1]
+
+
+def test_help_of_an_unknown_command_is_a_usage_error() -> None:
+    code, _, err = invoke("help", "nope")
+    assert code == 2
+    assert "no command `nope`; commands: completions, components" in err
+
+
+def completion_types(*words: str) -> list[str]:
+    """What the shell completion offers for the next word after ``words`` (click's own
+    completion protocol, as the generated scripts call it)."""
+    from click.shell_completion import ShellComplete
+
+    completer = ShellComplete(cli, {}, "pureflow", "_PUREFLOW_COMPLETE")
+    return [item.type for item in completer.get_completions(list(words), "")]
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["validate"],
+        ["inspect"],
+        ["explain"],
+        ["graph"],
+        ["run"],
+        ["run", "flow.json"],
+        ["validate-manifest"],
+        ["report"],
+        ["run", "--wasm-components"],
+    ],
+)
+def test_path_arguments_complete_file_names(words: list[str]) -> None:
+    assert completion_types(*words) == ["file"]

@@ -11,6 +11,7 @@ from pureflow.cli.commands import (
     components,
     explain,
     graph,
+    help,
     inspect,
     report,
     run,
@@ -60,6 +61,7 @@ for command in (
     completions.command,
     components.command,
     wasm.command,
+    help.command,
 ):
     cli.add_command(command)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import click
+from pureflow.cli.paths import DOCUMENT
 from pureflow.cli.loading import load_with_rules
 from pureflow.cli.output import echo_text
 
 
 @click.command("explain", help="Explain workflow topology and metadata policy.")
-@click.argument("workflow", metavar="WORKFLOW")
+@click.argument("workflow", metavar="WORKFLOW", type=DOCUMENT)
 def command(workflow: str) -> None:
     """Print the original's explain layout, then the topological order."""
     from pureflow.introspection import explain_rule_routing_lines

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import click
+from pureflow.cli.paths import DOCUMENT
 from pureflow.cli.errors import CliError
 from pureflow.cli.loading import load
 
@@ -40,7 +41,7 @@ MISSING_DOT = (
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write to FILE (folders created as needed) instead of stdout.",
 )
-@click.argument("workflow", metavar="WORKFLOW")
+@click.argument("workflow", metavar="WORKFLOW", type=DOCUMENT)
 def command(*, workflow: str, fmt: str, output: Path | None) -> None:
     """Print (or write) the drawing of WORKFLOW (``-`` reads JSON from stdin)."""
     from pureflow.cli.rendering import to_dot, to_mermaid

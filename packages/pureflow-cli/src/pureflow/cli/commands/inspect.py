@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import click
+from pureflow.cli.paths import DOCUMENT
 from pureflow.cli.loading import load
 from pureflow.cli.output import echo_text
 
 
 @click.command("inspect", help="Inspect workflow topology, contracts, and capabilities as JSON.")
-@click.argument("workflow", metavar="WORKFLOW")
+@click.argument("workflow", metavar="WORKFLOW", type=DOCUMENT)
 def command(workflow: str) -> None:
     """Print the introspection projection. Nodes bound to a component show its contract
     (execution mode, determinism, retry, effects); other nodes get passive native

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from pureflow.cli.paths import DOCUMENT, INPUT_FILE
 
 
 @click.command(
@@ -21,6 +22,7 @@ import click
     "--workflow",
     "workflow",
     metavar="FILE",
+    type=DOCUMENT,
     help="The run's workflow document, to draw every edge (else the graph is rebuilt "
     "from the records).",
 )
@@ -32,7 +34,7 @@ import click
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="The HTML file to write (default: METADATA with the suffix .html).",
 )
-@click.argument("metadata", metavar="METADATA")
+@click.argument("metadata", metavar="METADATA", type=INPUT_FILE)
 def command(*, metadata: str, workflow: str | None, output: Path | None) -> None:
     """Read METADATA (streamed, bounded memory) and write the report."""
     from pureflow.cli.loading import load

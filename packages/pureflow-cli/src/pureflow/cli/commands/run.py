@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from pureflow.cli.paths import DOCUMENT, INPUT_FILE, OUTPUT_FILE
 from pureflow.cli import exit_codes
 from pureflow.cli.errors import CliError
 from pureflow.cli.loading import load
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     "--wasm-components",
     "manifest_path",
     metavar="COMPONENTS",
+    type=INPUT_FILE,
     help="Path to a WASM component manifest JSON file.",
 )
 @click.option(
@@ -85,8 +87,8 @@ if TYPE_CHECKING:
     help="Write the run report (one HTML file) to FILE when the run ends. Needs "
     "`pureflow-cli[report]`.",
 )
-@click.argument("workflow", metavar="WORKFLOW")
-@click.argument("metadata", metavar="METADATA", required=False)
+@click.argument("workflow", metavar="WORKFLOW", type=DOCUMENT)
+@click.argument("metadata", metavar="METADATA", required=False, type=OUTPUT_FILE)
 def command(
     *,
     workflow: str,

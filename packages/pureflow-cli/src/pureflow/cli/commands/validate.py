@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import click
+from pureflow.cli.paths import DOCUMENT
 from pureflow.cli.loading import load
 from pureflow.cli.output import echo_text
 
 
 @click.command("validate", help="Validate a workflow document (JSON, YAML or TOML).")
-@click.argument("workflow", metavar="WORKFLOW")
+@click.argument("workflow", metavar="WORKFLOW", type=DOCUMENT)
 def command(workflow: str) -> None:
     """Print ``valid workflow `<id>``` and the node and edge counts, or every problem.
 

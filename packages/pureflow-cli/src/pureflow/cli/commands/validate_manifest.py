@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from pureflow.cli.paths import DOCUMENT
 from pureflow.cli.errors import CliError
 from pureflow.cli.loading import load
 from pureflow.cli.output import echo_text
@@ -13,9 +14,10 @@ from pureflow.cli.output import echo_text
     "--workflow",
     "workflow_path",
     metavar="WORKFLOW",
+    type=DOCUMENT,
     help="Workflow document; checks that all manifest nodes exist in the workflow.",
 )
-@click.argument("manifest", metavar="MANIFEST")
+@click.argument("manifest", metavar="MANIFEST", type=DOCUMENT)
 def command(manifest: str, workflow_path: str | None) -> None:
     """Check for duplicate nodes, missing component files, files that are not loadable
     batch-world components, and (with ``--workflow``) nodes the workflow does not have."""

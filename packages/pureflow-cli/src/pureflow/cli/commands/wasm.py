@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from pureflow.cli.paths import DIRECTORY, INPUT_FILE, OUTPUT_FILE
 from pureflow.cli.errors import CliError
 from pureflow.cli.output import echo_text
 
@@ -22,13 +23,21 @@ def wit() -> None:
 @command.command(
     "build", help="Build a guest written in Python into a component (componentize-py)."
 )
-@click.argument("source", metavar="GUEST.py")
-@click.option("-o", "--output", required=True, metavar="FILE", help="The component file to write.")
+@click.argument("source", metavar="GUEST.py", type=INPUT_FILE)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="FILE",
+    type=OUTPUT_FILE,
+    help="The component file to write.",
+)
 @click.option(
     "-p",
     "--python-path",
     multiple=True,
     metavar="DIR",
+    type=DIRECTORY,
     help="Extra folder to search for the guest's imports (repeatable).",
 )
 def build(*, source: str, output: str, python_path: tuple[str, ...]) -> None:

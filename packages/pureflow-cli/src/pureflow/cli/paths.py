@@ -1,0 +1,18 @@
+"""Click types for the CLI's file arguments: shells complete them as file names.
+
+They check nothing by themselves (existence and kind are the loaders' business, which
+report a problem in one ``error:`` line); ``-`` stays allowed where stdin or stdout is.
+"""
+
+from __future__ import annotations
+
+import click
+
+DOCUMENT = click.Path(dir_okay=False, allow_dash=True)
+"""A document to read (a workflow, a manifest), or ``-`` for standard input."""
+INPUT_FILE = click.Path(dir_okay=False)
+"""A file to read."""
+OUTPUT_FILE = click.Path(dir_okay=False, allow_dash=True)
+"""A file to write, or ``-`` for standard output."""
+DIRECTORY = click.Path(file_okay=False)
+"""A folder."""
