@@ -18,14 +18,13 @@ from mkdocs.structure.files import File, Files
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from vendored_js import MERMAID, fetch
-
 from docs_support import (
     COMPONENTS_MARKER,
     components_reference,
     example_pages,
     generated_pages,
 )
+from vendored_js import MERMAID, fetch
 
 
 def on_config(config: Any) -> Any:

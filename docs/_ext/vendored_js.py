@@ -81,7 +81,7 @@ def fetch(item: NpmFile) -> bytes:
     else:
         url = f"{_registry()}/{item.tarball}"
         try:
-            with urllib.request.urlopen(url, timeout=120) as reply:  # noqa: S310 - https registry
+            with urllib.request.urlopen(url, timeout=120) as reply:
                 tarball = reply.read()
         except OSError as err:
             raise VendoringError(

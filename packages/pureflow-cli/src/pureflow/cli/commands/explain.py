@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
-from pureflow.cli.paths import DOCUMENT
 from pureflow.cli.loading import load_with_rules
 from pureflow.cli.output import echo_text
+from pureflow.cli.paths import DOCUMENT
 
 
 @click.command("explain", help="Explain workflow topology and metadata policy.")

@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import click
-from pureflow.cli.paths import DOCUMENT
 from pureflow.cli.errors import CliError
 from pureflow.cli.loading import load
+from pureflow.cli.paths import DOCUMENT
 
 FORMATS = ("mermaid", "dot", "svg")
 MISSING_DOT = (

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
-from pureflow.cli.paths import DOCUMENT
 from pureflow.cli.loading import load
 from pureflow.cli.output import echo_text
+from pureflow.cli.paths import DOCUMENT
 
 
 @click.command("inspect", help="Inspect workflow topology, contracts, and capabilities as JSON.")

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from pureflow.cli.paths import DOCUMENT, INPUT_FILE, OUTPUT_FILE
 from pureflow.cli import exit_codes
 from pureflow.cli.errors import CliError
 from pureflow.cli.loading import load
 from pureflow.cli.output import echo_text, pretty_json
+from pureflow.cli.paths import DOCUMENT, INPUT_FILE, OUTPUT_FILE
 
 if TYPE_CHECKING:
     from pureflow.engine import RunSummary

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from pureflow.cli.paths import DOCUMENT
 from pureflow.cli.errors import CliError
 from pureflow.cli.loading import load
 from pureflow.cli.output import echo_text
+from pureflow.cli.paths import DOCUMENT
 
 
 @click.command("validate-manifest", help="Validate a WASM component manifest JSON file.")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
-from pureflow.cli.paths import DIRECTORY, INPUT_FILE, OUTPUT_FILE
 from pureflow.cli.errors import CliError
 from pureflow.cli.output import echo_text
+from pureflow.cli.paths import DIRECTORY, INPUT_FILE, OUTPUT_FILE
 
 
 @click.group("wasm", help="WebAssembly guest tools: print the WIT, build a Python guest.")
