@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import click
 
-DOCUMENT = click.Path(dir_okay=False, allow_dash=True)
+# No `dir_okay=False`: click would then refuse a folder itself, with a usage error (exit
+# 2) instead of the loaders' one `error:` line (exit 1).
+DOCUMENT = click.Path(allow_dash=True)
 """A document to read (a workflow, a manifest), or ``-`` for standard input."""
-INPUT_FILE = click.Path(dir_okay=False)
+INPUT_FILE = click.Path()
 """A file to read."""
-OUTPUT_FILE = click.Path(dir_okay=False, allow_dash=True)
+OUTPUT_FILE = click.Path(allow_dash=True)
 """A file to write, or ``-`` for standard output."""
 DIRECTORY = click.Path(file_okay=False)
 """A folder."""

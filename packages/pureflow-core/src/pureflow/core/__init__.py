@@ -9,9 +9,13 @@ The node-facing half of Pureflow, with no engine in it:
   waiters) and the per-node :class:`NodeContext`;
 * :mod:`~pureflow.core.packets`: :class:`PacketPayload` (bytes, control JSON,
   structured object) inside a :class:`Packet` envelope with a :class:`MessageRoute`;
-* :mod:`~pureflow.core.channel`: :class:`BoundedChannel`, the bounded edge;
+* :mod:`~pureflow.core.batch`: :class:`Batch`, many packets that travel as one;
+* :mod:`~pureflow.core.edges`: the :class:`Edge` protocol and :class:`BoundedChannel`,
+  the in-process bounded edge;
 * :mod:`~pureflow.core.ports`: :class:`PortsIn` / :class:`PortsOut` and the bound
   :class:`InputPort` / :class:`OutputPort` objects a node receives and sends through;
+* :mod:`~pureflow.core.scheduling`: the run's :class:`YieldBudget` (fairness);
+* :mod:`~pureflow.core.liveness`: the live and blocked nodes of a run (deadlocks);
 * :mod:`~pureflow.core.metadata`: typed records with canonical JSON and their sinks;
 * :mod:`~pureflow.core.lifecycle`: lifecycle events and hooks;
 * :mod:`~pureflow.core.executor`: the :class:`NodeExecutor` and :class:`BatchExecutor`
@@ -28,12 +32,12 @@ A node is an ``async`` function of its context and ports::
         out = outputs["out"]
         async for packet in inputs.iter("in"):
             text = (packet.payload.as_bytes() or b"").upper()
-            await out.send(packet.with_payload(PacketPayload.bytes(text)))
+            await out.send(packet.with_value(text))
 
 Everything runs on anyio (asyncio or trio); no public signature exposes anyio types.
 """
 
-from pureflow.core.channel import BoundedChannel
+from pureflow.core.batch import Batch
 from pureflow.core.component import (
     Component,
     ComponentConfigError,
@@ -58,6 +62,7 @@ from pureflow.core.context import (
     ExecutionMetadata,
     NodeContext,
 )
+from pureflow.core.edges import BoundedChannel, Edge, EdgeItem
 from pureflow.core.errors import (
     CancellationError,
     ErrorCode,
@@ -92,10 +97,12 @@ from pureflow.core.lifecycle import (
     LifecycleHook,
     NoopLifecycleHook,
 )
+from pureflow.core.liveness import LivenessMonitor, NodeFlow
 from pureflow.core.metadata import (
     FORBIDDEN_KEYS,
     CompositeMetadataSink,
     DeadlockDiagnostic,
+    EdgeStatisticsRecord,
     ErrorRecord,
     ErrorRecordKind,
     ExecutionContextRecord,
@@ -110,6 +117,8 @@ from pureflow.core.metadata import (
     MetadataSink,
     MetadataTier,
     NullMetadataSink,
+    PortInfo,
+    PortRecorder,
     QueuePressureKind,
     QueuePressureRecord,
     TieredMetadataPolicy,
@@ -127,9 +136,9 @@ from pureflow.core.packets import (
     PacketPayload,
     PayloadKind,
     PortPacket,
+    payload_of,
 )
 from pureflow.core.ports import (
-    CHECKPOINT_INTERVAL,
     InputPort,
     InputPortHandle,
     OutputPacketValidator,
@@ -140,6 +149,7 @@ from pureflow.core.ports import (
     SendPermit,
     bounded_edge_channel,
 )
+from pureflow.core.scheduling import CHECKPOINT_INTERVAL, YieldBudget
 from pureflow.core.wiring import (
     DEFAULT_EDGE_CAPACITY,
     NodePorts,
@@ -152,6 +162,7 @@ __all__ = [
     "CHECKPOINT_INTERVAL",
     "DEFAULT_EDGE_CAPACITY",
     "FORBIDDEN_KEYS",
+    "Batch",
     "BatchExecutor",
     "BatchInputs",
     "BatchOutputs",
@@ -167,6 +178,9 @@ __all__ = [
     "ComponentSpec",
     "CompositeMetadataSink",
     "DeadlockDiagnostic",
+    "Edge",
+    "EdgeItem",
+    "EdgeStatisticsRecord",
     "ErrorCode",
     "ErrorRecord",
     "ErrorRecordKind",
@@ -189,6 +203,7 @@ __all__ = [
     "LifecycleEventKind",
     "LifecycleHook",
     "LifecycleRecord",
+    "LivenessMonitor",
     "MessageBoundaryKind",
     "MessageEndpoint",
     "MessageEnvelope",
@@ -202,6 +217,7 @@ __all__ = [
     "NodeConfig",
     "NodeContext",
     "NodeExecutor",
+    "NodeFlow",
     "NodeFunction",
     "NodePorts",
     "NoopLifecycleHook",
@@ -214,7 +230,9 @@ __all__ = [
     "PacketPayload",
     "PayloadKind",
     "PortError",
+    "PortInfo",
     "PortPacket",
+    "PortRecorder",
     "PortRecvError",
     "PortRecvErrorKind",
     "PortSendError",
@@ -233,6 +251,7 @@ __all__ = [
     "ValidationErrorKind",
     "WiredEdge",
     "Wiring",
+    "YieldBudget",
     "as_component",
     "as_pureflow_error",
     "bounded_edge_channel",
@@ -243,6 +262,7 @@ __all__ = [
     "node_capabilities_for",
     "node_contract_for",
     "node_executor",
+    "payload_of",
     "sink_records_data",
     "wire_edges",
 ]

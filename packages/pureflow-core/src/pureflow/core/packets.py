@@ -10,12 +10,21 @@
   that moving one through an edge costs little: the header fields are attributes, and
   :attr:`Packet.metadata` builds the :class:`MessageMetadata` view on demand.
 
-Packets are immutable by convention: nothing in Pureflow changes a packet after it is
-built. When an output port fans a packet out, every edge gets a copy whose route is that
-edge's own (source = the producing node and port, target = the edge's target); a control
-value is deep-copied for every edge after the first, so consumers never share a mutable
-JSON value. Structured objects are *not* copied: treat them as immutable (frozen
-dataclasses, tuples) or copy them yourself.
+Plain values become payloads by their type (:func:`payload_of`): ``bytes`` (and ``str``,
+UTF-8 encoded) a byte payload, JSON data (``dict``, ``list``, ``tuple``, ``int``,
+``float``, ``bool``, ``None``) a control payload, anything else a structured one.
+:meth:`Packet.with_value` replaces a packet's value and keeps its kind where the value
+fits it (a control packet's ``str`` stays a control string).
+
+**Ownership.** As in classic flow-based programming, sending a packet hands it over: the
+edge (and then the receiving node) owns it. A packet carries the route of the edge it
+travels on, stamped when it is sent: on a packet nobody else holds the route is written
+in place, so forwarding a received packet costs no copy; a packet already queued on an
+edge (sent twice, or to a second port) is copied instead. When an output port fans a
+packet out, every edge gets its own packet; a control value is deep-copied for every edge
+after the first, so consumers never share a mutable JSON value. Structured objects are
+*not* copied: treat them as immutable (frozen dataclasses, tuples) or copy them
+yourself. Code that keeps a packet after sending it sees its new route.
 
 Ids that are already typed (:class:`~pureflow.types.MessageId` and friends) are not
 re-validated; plain strings are validated once, when the envelope is built.
@@ -122,6 +131,11 @@ class PacketPayload:
             return PacketPayload(PayloadKind.CONTROL, _copy_json(self.value))
         return self
 
+    @classmethod
+    def of(cls, value: object) -> PacketPayload:
+        """The payload for a plain value (see :func:`payload_of`)."""
+        return payload_of(value)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PacketPayload):
             return NotImplemented
@@ -131,6 +145,60 @@ class PacketPayload:
 
     def __repr__(self) -> str:
         return f"PacketPayload.{self.kind.value}({self.value!r})"
+
+
+_BYTES_KIND: Final = PayloadKind.BYTES
+_CONTROL: Final = PayloadKind.CONTROL
+_STRUCTURED: Final = PayloadKind.STRUCTURED
+_JSON_TYPES: Final = (dict, list, tuple, int, float, bool, type(None))
+
+
+def payload_of(value: object) -> PacketPayload:
+    """The payload a plain value travels as, chosen by its type.
+
+    A :class:`PacketPayload` is itself; ``bytes`` a byte payload (not copied), ``str`` a
+    UTF-8 byte payload, ``bytearray``/``memoryview`` a byte payload of a copy; JSON data
+    (``dict``, ``list``, ``tuple``, ``int``, ``float``, ``bool``, ``None``) a control
+    payload, checked like :meth:`PacketPayload.control` (``TypeError``/``ValueError``
+    naming what is not JSON: wrap such a value in :meth:`PacketPayload.structured`);
+    anything else a structured payload.
+    """
+    cls = value.__class__
+    if cls is PacketPayload:
+        return value  # type: ignore[return-value]
+    if cls is bytes:
+        return PacketPayload(_BYTES_KIND, value)
+    if cls is str:
+        return PacketPayload(_BYTES_KIND, value.encode("utf-8"))  # type: ignore[attr-defined]
+    if isinstance(value, _JSON_TYPES):
+        _check_json(value, 0)
+        return PacketPayload(_CONTROL, value)
+    if isinstance(value, bytearray | memoryview | builtins.bytes | str):
+        return PacketPayload.bytes(value)
+    return PacketPayload(_STRUCTURED, value)
+
+
+def payload_like(kind: PayloadKind, value: object) -> PacketPayload:
+    """The payload for ``value`` replacing one of ``kind``: the same kind where the value
+    fits it (a ``str`` replacing a control string stays control; ``str`` replacing bytes
+    stays bytes), else as :func:`payload_of` chooses."""
+    cls = value.__class__
+    if kind is _CONTROL and (cls is str or cls is int or cls is float or cls is bool):
+        _check_json(value, 0)  # a float must be finite
+        return PacketPayload(_CONTROL, value)
+    if kind is _STRUCTURED and cls is not PacketPayload:
+        return PacketPayload(_STRUCTURED, value)
+    return payload_of(value)
+
+
+def _require_payload(payload: object, what: str) -> PacketPayload:
+    if payload.__class__ is not PacketPayload and not isinstance(payload, PacketPayload):
+        raise TypeError(
+            f"{what} takes a PacketPayload, not {type(payload).__name__}: build one with "
+            "PacketPayload.bytes/control/structured, or pass the plain value to "
+            "with_value() / OutputPort.packet()"
+        )
+    return payload
 
 
 def _check_json(value: object, depth: int) -> None:
@@ -295,10 +363,12 @@ class Packet:
     # ``message_id`` is a property over ``_mid``/``_seq``: an output port's numbered ids
     # (``{node}-{port}-{n}``) are only joined into a MessageId when first read, which
     # keeps building a packet on the hot path to one object and a few slot stores.
-    __slots__ = ("_mid", "_seq", "execution", "payload", "route", "workflow_id")
+    # ``_held`` is the edge that holds the packet while it is queued (see "Ownership").
+    __slots__ = ("_held", "_mid", "_seq", "execution", "payload", "route", "workflow_id")
 
     _mid: str
     _seq: int | None
+    _held: object
     workflow_id: WorkflowId
     execution: ExecutionMetadata
     route: MessageRoute
@@ -307,10 +377,11 @@ class Packet:
     def __init__(self, metadata: MessageMetadata, payload: PacketPayload) -> None:
         self._mid = metadata.message_id
         self._seq = None
+        self._held = None
         self.workflow_id = metadata.workflow_id
         self.execution = metadata.execution
         self.route = metadata.route
-        self.payload = payload
+        self.payload = _require_payload(payload, "Packet()")
 
     @classmethod
     def create(
@@ -341,15 +412,36 @@ class Packet:
         """The header as a :class:`MessageMetadata` (built on each access)."""
         return MessageMetadata(self.message_id, self.workflow_id, self.execution, self.route)
 
+    @property
+    def value(self) -> Any:
+        """The payload's value: ``bytes``, a JSON value or the structured object."""
+        return self.payload.value
+
     def into_payload(self) -> PacketPayload:
         return self.payload
 
     def map_payload(self, function: Callable[[PacketPayload], PacketPayload]) -> Packet:
         """A packet with the same header (id and route included) and a new payload."""
-        return self._rebuild(self.route, function(self.payload))
+        return self._rebuild(self.route, _require_payload(function(self.payload), "map_payload"))
 
     def with_payload(self, payload: PacketPayload) -> Packet:
-        return self._rebuild(self.route, payload)
+        """The same header with ``payload`` (a :class:`PacketPayload`; ``TypeError`` for
+        anything else: a plain value goes to :meth:`with_value`)."""
+        return self._rebuild(self.route, _require_payload(payload, "with_payload"))
+
+    def with_value(self, value: object) -> Packet:
+        """The same header (id and route included) with a new value: the kind stays this
+        packet's where the value fits it, else it is chosen by the value's type (see
+        :func:`payload_like`)."""
+        packet: Packet = _new_object(Packet)
+        packet._mid = self._mid
+        packet._seq = self._seq
+        packet._held = None
+        packet.workflow_id = self.workflow_id
+        packet.execution = self.execution
+        packet.route = self.route
+        packet.payload = payload_like(self.payload.kind, value)
+        return packet
 
     def with_route(self, route: MessageRoute) -> Packet:
         return self._rebuild(route, self.payload)
@@ -358,6 +450,7 @@ class Packet:
         packet: Packet = _new_object(Packet)
         packet._mid = self._mid
         packet._seq = self._seq
+        packet._held = None
         packet.workflow_id = self.workflow_id
         packet.execution = self.execution
         packet.route = route

@@ -5,7 +5,9 @@ node's :class:`~pureflow.core.ports.PortsIn` / :class:`~pureflow.core.ports.Port
 Edges are created in declaration order; several edges leaving one output port form a
 fan-out, several entering one input port a fan-in, both in declaration order. Each
 channel carries the edge's route (source and target endpoints), which output ports stamp
-on every packet copy. The engine attaches contexts, sinks and validators afterwards.
+on every packet. Every port of the wiring shares one
+:class:`~pureflow.core.scheduling.YieldBudget` (fairness is per run). The engine attaches
+contexts, sinks and validators afterwards.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from pureflow.core.channel import BoundedChannel
-from pureflow.core.packets import MessageEndpoint, MessageRoute, Packet
+from pureflow.core.edges import BoundedChannel, Edge
+from pureflow.core.packets import MessageEndpoint, MessageRoute
 from pureflow.core.ports import InputPortHandle, OutputPortHandle, PortsIn, PortsOut
+from pureflow.core.scheduling import YieldBudget
 from pureflow.types import NodeId, PortId
 from pureflow.workflow import EdgeDefinition, WorkflowDefinition, WorkflowGraph
 
@@ -37,7 +40,7 @@ class WiredEdge:
 
     index: int
     definition: EdgeDefinition
-    channel: BoundedChannel[Packet]
+    channel: Edge
 
     @property
     def capacity(self) -> int:
@@ -45,17 +48,23 @@ class WiredEdge:
 
     @property
     def queued_count(self) -> int:
-        return len(self.channel.queue)
+        return self.channel.depth
 
 
 class Wiring(Mapping[NodeId, NodePorts]):
     """Node id -> :class:`NodePorts`, in node declaration order, plus :attr:`edges`."""
 
-    __slots__ = ("_nodes", "edges")
+    __slots__ = ("_nodes", "budget", "edges")
 
-    def __init__(self, nodes: dict[NodeId, NodePorts], edges: tuple[WiredEdge, ...]) -> None:
+    def __init__(
+        self,
+        nodes: dict[NodeId, NodePorts],
+        edges: tuple[WiredEdge, ...],
+        budget: YieldBudget | None = None,
+    ) -> None:
         self._nodes = nodes
         self.edges = edges
+        self.budget = budget if budget is not None else YieldBudget()
 
     def __getitem__(self, node_id: NodeId) -> NodePorts:
         return self._nodes[node_id]
@@ -90,8 +99,8 @@ def wire_edges(
     """
     if isinstance(default_capacity, bool) or default_capacity < 1:
         raise ValueError(f"default edge capacity must be >= 1, got {default_capacity!r}")
-    inputs: dict[tuple[NodeId, PortId], list[BoundedChannel[Packet]]] = {}
-    outputs: dict[tuple[NodeId, PortId], list[BoundedChannel[Packet]]] = {}
+    inputs: dict[tuple[NodeId, PortId], list[Edge]] = {}
+    outputs: dict[tuple[NodeId, PortId], list[Edge]] = {}
     wired: list[WiredEdge] = []
     for index, edge in enumerate(workflow.edges):
         source, target = edge.source, edge.target
@@ -99,12 +108,11 @@ def wire_edges(
             MessageEndpoint(source.node_id, source.port_id),
             MessageEndpoint(target.node_id, target.port_id),
         )
-        channel: BoundedChannel[Packet] = BoundedChannel(
-            edge.capacity.resolve(default_capacity), route
-        )
+        channel = BoundedChannel(edge.capacity.resolve(default_capacity), route)
         outputs.setdefault((source.node_id, source.port_id), []).append(channel)
         inputs.setdefault((target.node_id, target.port_id), []).append(channel)
         wired.append(WiredEdge(index, edge, channel))
+    budget = YieldBudget()
     nodes: dict[NodeId, NodePorts] = {}
     for node in workflow.nodes:
         in_handles = [
@@ -116,6 +124,7 @@ def wire_edges(
             for port_id in node.output_ports
         ]
         nodes[node.id] = NodePorts(
-            PortsIn(node.input_ports, in_handles), PortsOut(node.output_ports, out_handles)
+            PortsIn(node.input_ports, in_handles, budget=budget),
+            PortsOut(node.output_ports, out_handles, budget=budget),
         )
-    return Wiring(nodes, tuple(wired))
+    return Wiring(nodes, tuple(wired), budget)

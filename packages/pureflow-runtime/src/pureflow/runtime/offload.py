@@ -23,6 +23,7 @@ import anyio.from_thread
 import anyio.to_process
 import anyio.to_thread
 from pureflow.core import (
+    Batch,
     NodeContext,
     Packet,
     PacketPayload,
@@ -50,8 +51,8 @@ class BlockingPortsIn:
         """Block until a packet arrives (returned) or the stream ends (None)."""
         return anyio.from_thread.run(self._inputs.recv, port_id)
 
-    def recv_many(self, port_id: str, max_items: int) -> list[Packet]:
-        """Up to ``max_items`` packets; an empty list means end of stream."""
+    def recv_many(self, port_id: str, max_items: int) -> Batch:
+        """Up to ``max_items`` packets as a batch; an empty one means end of stream."""
         return anyio.from_thread.run(self._inputs.recv_many, port_id, max_items)
 
     def recv_any(self, port_ids: Iterable[str] | None = None) -> tuple[PortId, Packet] | None:
@@ -76,18 +77,22 @@ class BlockingPortsOut:
     def port_ids(self) -> tuple[PortId, ...]:
         return self._outputs.port_ids
 
-    def packet(
-        self, port_id: str, payload: PacketPayload | bytes | str, *, message_id: str | None = None
-    ) -> Packet:
+    def packet(self, port_id: str, value: object, *, message_id: str | None = None) -> Packet:
         """A packet from this node's port (see :meth:`pureflow.core.OutputPort.packet`)."""
-        return self._outputs.packet(port_id, payload, message_id=message_id)
+        return self._outputs.packet(port_id, value, message_id=message_id)
 
     def send(self, port_id: str, packet: Packet) -> None:
         """Block until every edge of the port has room, then send."""
         anyio.from_thread.run(self._outputs.send, port_id, packet)
 
-    def send_many(self, port_id: str, packets: Iterable[Packet]) -> None:
-        anyio.from_thread.run(self._outputs.send_many, port_id, list(packets))
+    def send_many(self, port_id: str, packets: Batch | Iterable[Packet]) -> None:
+        """Block until every packet is sent (see :meth:`pureflow.core.OutputPort.send_many`)."""
+        batch = packets if isinstance(packets, Batch) else list(packets)
+        anyio.from_thread.run(self._outputs.send_many, port_id, batch)
+
+    def batch(self, port_id: str, values: Iterable[object]) -> Batch:
+        """A batch from this node's port (see :meth:`pureflow.core.OutputPort.batch`)."""
+        return self._outputs.batch(port_id, values)
 
 
 BlockingNodeFunction = Callable[[NodeContext, BlockingPortsIn, BlockingPortsOut], None]

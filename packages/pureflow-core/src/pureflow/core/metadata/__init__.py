@@ -1,15 +1,28 @@
-"""Run metadata: typed records, their canonical JSON, and the sinks that receive them.
+"""Run metadata: typed records, their canonical JSON, the sinks that receive them, and the
+recorders through which ports write them.
 
 * :mod:`pureflow.core.metadata.records`: the record types (execution context,
-  lifecycle, message, queue pressure, error, external effect) with the exact JSON of the
-  original and a tier each (control or data);
+  lifecycle, message, queue pressure, error, external effect, edge statistics) with the
+  exact JSON of the original and a tier each (control or data);
 * :mod:`pureflow.core.metadata.sinks`: where records go (null, in-memory, JSONL file,
-  tiered, composite).
+  tiered, composite);
+* :mod:`pureflow.core.metadata.recorders`: what a sink gives each port to record its
+  operations with (record objects, or finished JSONL lines).
 """
 
+from pureflow.core.metadata.recorders import (
+    JsonlRecorder,
+    PortInfo,
+    PortRecorder,
+    RecordRecorder,
+    port_recorder,
+)
 from pureflow.core.metadata.records import (
+    EDGE_STATISTICS_FIELDS,
     FORBIDDEN_KEYS,
     DeadlockDiagnostic,
+    EdgeStatisticsKind,
+    EdgeStatisticsRecord,
     ErrorRecord,
     ErrorRecordKind,
     ExecutionContextRecord,
@@ -36,9 +49,12 @@ from pureflow.core.metadata.sinks import (
 )
 
 __all__ = [
+    "EDGE_STATISTICS_FIELDS",
     "FORBIDDEN_KEYS",
     "CompositeMetadataSink",
     "DeadlockDiagnostic",
+    "EdgeStatisticsKind",
+    "EdgeStatisticsRecord",
     "ErrorRecord",
     "ErrorRecordKind",
     "ExecutionContextRecord",
@@ -46,6 +62,7 @@ __all__ = [
     "ExternalEffectRecord",
     "InMemoryMetadataSink",
     "JsonlMetadataSink",
+    "JsonlRecorder",
     "LifecycleRecord",
     "MessageBoundaryKind",
     "MessageRecord",
@@ -53,10 +70,14 @@ __all__ = [
     "MetadataSink",
     "MetadataTier",
     "NullMetadataSink",
+    "PortInfo",
+    "PortRecorder",
     "QueuePressureKind",
     "QueuePressureRecord",
+    "RecordRecorder",
     "TieredMetadataPolicy",
     "TieredMetadataSink",
     "encode_json_line",
+    "port_recorder",
     "sink_records_data",
 ]

@@ -21,6 +21,7 @@ queue_pressure     receive_attempted, receive_ready,            data
 error              node_failed, workflow_failed                 control
 external_effect    external_effect_requested, _completed,       control
                    _failed
+edge_statistics    periodic, final                              control
 ================== =========================================== =======
 
 Records that show a node context take a snapshot of its cancellation state when they are
@@ -95,6 +96,11 @@ class QueuePressureKind(enum.StrEnum):
     RESERVE_FULL = "reserve_full"
     SEND_COMMITTED = "send_committed"
     SEND_DROPPED = "send_dropped"
+
+
+class EdgeStatisticsKind(enum.StrEnum):
+    PERIODIC = "periodic"
+    FINAL = "final"
 
 
 class ErrorRecordKind(enum.StrEnum):
@@ -620,10 +626,77 @@ class ExternalEffectRecord(MetadataRecord):
         }
 
 
+class EdgeStatisticsRecord(MetadataRecord):
+    """One edge's counters at a moment of the run (the large-run tier's records).
+
+    ``{"capacity", "dropped", "edge_index", "execution", "kind" ("periodic" every
+    interval, "final" when the run ends), "moved" (packets queued onto the edge so far),
+    "queued_count" (packets waiting now), "received" (packets taken off so far),
+    "receive_waits", "record_type":"edge_statistics", "sample" (1, 2, ... per run),
+    "send_waits", "source", "target" (``node.port``), "workflow_id"}``. Counts only: no
+    time, so identical runs give identical records.
+    """
+
+    __slots__ = ("execution", "fields", "kind", "sample", "workflow_id")
+    record_type = "edge_statistics"
+    tier = MetadataTier.CONTROL
+
+    def __init__(
+        self,
+        kind: EdgeStatisticsKind,
+        workflow_id: WorkflowId,
+        execution: ExecutionMetadata,
+        sample: int,
+        fields: Mapping[str, Any],
+    ) -> None:
+        self.kind = kind
+        self.workflow_id = workflow_id
+        self.execution = execution
+        self.sample = sample
+        self.fields = dict(fields)
+
+    @property
+    def node_id(self) -> str | None:
+        target = str(self.fields.get("target", ""))
+        return target.rpartition(".")[0] or None
+
+    def to_json_value(self) -> dict[str, Any]:
+        value = {key: self.fields[key] for key in EDGE_STATISTICS_FIELDS}
+        value.update(
+            {
+                "execution": self.execution.to_json_value(),
+                "kind": str(self.kind),
+                "record_type": self.record_type,
+                "sample": self.sample,
+                "workflow_id": str(self.workflow_id),
+            }
+        )
+        return value
+
+
+EDGE_STATISTICS_FIELDS: Final = (
+    "edge_index",
+    "source",
+    "target",
+    "capacity",
+    "queued_count",
+    "moved",
+    "received",
+    "dropped",
+    "send_waits",
+    "receive_waits",
+)
+"""The per-edge counters an :class:`EdgeStatisticsRecord` carries (from the running
+edges' ``edge_depths()``)."""
+
+
 __all__ = [
+    "EDGE_STATISTICS_FIELDS",
     "FORBIDDEN_KEYS",
     "QUEUE_PRESSURE_LINE_TAIL",
     "DeadlockDiagnostic",
+    "EdgeStatisticsKind",
+    "EdgeStatisticsRecord",
     "ErrorRecord",
     "ErrorRecordKind",
     "ExecutionContextRecord",

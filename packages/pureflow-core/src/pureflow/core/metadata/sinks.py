@@ -6,8 +6,11 @@ is called inline on the hot path, so every sink here keeps it cheap.
 
 Two optional attributes let producers skip building records nobody keeps:
 ``enabled`` (False: the sink discards everything) and ``data_enabled`` (False: the sink
-discards data-tier records, i.e. every message and queue-pressure record). Ports read
-them once, when the sink is attached (:func:`sink_records_data`).
+discards data-tier records, i.e. every message and queue-pressure record). A sink may
+also give ports a recorder of its own (``port_recorder(info)``, see
+:mod:`pureflow.core.metadata.recorders`): the JSONL sink writes finished lines, the tiered
+and composite sinks delegate to what they wrap. Ports ask once, when the sink is
+attached.
 
 * :class:`NullMetadataSink`: discards everything (``enabled = False``);
 * :class:`InMemoryMetadataSink`: a list with query helpers, for tests and tools;
@@ -15,7 +18,8 @@ them once, when the sink is attached (:func:`sink_records_data`).
   through a bounded buffer; flushes every N records or N bytes, on :meth:`flush` and on
   :meth:`close`; never holds a whole run in memory;
 * :class:`TieredMetadataSink`: forwards control records, and data records according to
-  a :class:`TieredMetadataPolicy` (all, control-only (the default), or a 1-in-N sample);
+  a :class:`TieredMetadataPolicy` (all, control-only (the default), a 1-in-N sample, or
+  periodic per-edge statistics instead of per-packet records);
 * :class:`CompositeMetadataSink`: forwards each record to several sinks.
 
 Sequence numbers and wall-clock timestamps are off by default (identical runs give
@@ -36,6 +40,13 @@ from types import TracebackType
 from typing import IO, Any, Protocol, runtime_checkable
 
 from pureflow.core.errors import MetadataError
+from pureflow.core.metadata.recorders import (
+    JsonlRecorder,
+    PortInfo,
+    PortRecorder,
+    RecordRecorder,
+    port_recorder,
+)
 from pureflow.core.metadata.records import MetadataRecord, MetadataTier, encode_json_line
 
 
@@ -91,6 +102,9 @@ class NullMetadataSink:
     data_enabled = False
 
     def record(self, record: MetadataRecord) -> None:  # noqa: ARG002 - discards everything
+        return None
+
+    def port_recorder(self, info: PortInfo) -> PortRecorder | None:  # noqa: ARG002
         return None
 
     def __repr__(self) -> str:
@@ -215,9 +229,6 @@ class JsonlMetadataSink:
         self._lock = threading.Lock()
         self._stamper = _Stamper(sequence_numbers, timestamps)
         self._closed = False
-        self.accepts_lines = not self._stamper.active
-        """True when :meth:`_line` may be given finished canonical lines (no stamping):
-        ports then build their data records' lines directly, without record objects."""
 
     @property
     def record_count(self) -> int:
@@ -244,11 +255,20 @@ class JsonlMetadataSink:
                 line = record.to_json_line()
         except (TypeError, ValueError) as error:
             raise MetadataError(f"failed to encode metadata JSONL record: {error}") from error
-        self._line(line)
+        self.write_lines(line)
 
-    def _line(self, line: str, count: int = 1) -> None:
+    def port_recorder(self, info: PortInfo) -> PortRecorder:
+        """Ports write finished lines (:class:`JsonlRecorder`), unless the sink stamps
+        sequence numbers or timestamps, which it adds per record."""
+        if self._stamper.active:
+            return RecordRecorder(self, info)
+        return JsonlRecorder(self, info)
+
+    def write_lines(self, line: str, count: int = 1) -> None:
         """Accept finished canonical text: ``count`` records' lines (each ending in
-        ``\\n``), written in order and never split by another caller's records."""
+        ``\\n``), written in order and never split by another caller's records. (What
+        :class:`JsonlRecorder` writes; the lines are not checked, so only hand it lines
+        built by the record types' own fragments.)"""
         if line.isascii():
             size = len(line)
         else:
@@ -324,15 +344,24 @@ class TieredMetadataPolicy:
     the record's ordinal (0, 1, 2, ... counted over every data record the sink sees) is a
     multiple of it: rate 1 keeps all, rate 2 keeps the 1st, 3rd, 5th ... High-cost data
     records pass only with ``high_cost_data``.
+
+    ``statistics_seconds`` asks the run for an ``edge_statistics`` record per edge every
+    that many seconds, and once at the end (depth, packets moved, waits): the large-run
+    tier (:meth:`statistics`) keeps those and the control records, and no record per
+    packet.
     """
 
     data_sample_rate: int | None = None
     high_cost_data: bool = False
+    statistics_seconds: float | None = None
 
     def __post_init__(self) -> None:
         rate = self.data_sample_rate
         if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or rate < 1):
             raise ValueError(f"data sample rate must be an integer >= 1, got {rate!r}")
+        every = self.statistics_seconds
+        if every is not None and not every > 0:
+            raise ValueError(f"statistics interval must be > 0 seconds, got {every!r}")
 
     @classmethod
     def control_only(cls) -> TieredMetadataPolicy:
@@ -354,15 +383,22 @@ class TieredMetadataPolicy:
         """Control records, and one data record in ``n`` (the 1st, the (n+1)th, ...)."""
         return cls(n)
 
+    @classmethod
+    def statistics(cls, seconds: float = 1.0) -> TieredMetadataPolicy:
+        """Control records, and per-edge statistics every ``seconds`` instead of records
+        per packet: the tier for large runs."""
+        return cls(statistics_seconds=seconds)
+
     def with_high_cost_data(self) -> TieredMetadataPolicy:
-        return TieredMetadataPolicy(self.data_sample_rate, True)
+        return TieredMetadataPolicy(self.data_sample_rate, True, self.statistics_seconds)
 
 
 class TieredMetadataSink:
     """Applies a :class:`TieredMetadataPolicy` (default: control only) in front of
     another sink. ``record`` uses the record's own tier; dropped records are not an
-    error. Under the default policy ``data_enabled`` is False, so ports skip building
-    their data records entirely."""
+    error. Ports get no recorder when the policy keeps no data record, the inner sink's
+    own recorder when it keeps all of them (so a JSONL file keeps its fast path), and a
+    sampling one otherwise. ``statistics_seconds`` is the policy's (read by the run)."""
 
     def __init__(self, inner: Any, policy: TieredMetadataPolicy | None = None) -> None:
         self.inner = inner
@@ -370,6 +406,14 @@ class TieredMetadataSink:
         self._data_ordinals = itertools.count()  # next() is atomic: thread-safe ordinals
         self.enabled = sink_enabled(inner)
         self.data_enabled = self.policy.data_sample_rate is not None and sink_records_data(inner)
+        self.statistics_seconds = self.policy.statistics_seconds
+
+    def port_recorder(self, info: PortInfo) -> PortRecorder | None:
+        if not self.data_enabled:
+            return None
+        if self.policy.data_sample_rate == 1:
+            return port_recorder(self.inner, info)
+        return RecordRecorder(self, info)  # records pass through record(): sampled
 
     @classmethod
     def with_policy(cls, inner: Any, policy: TieredMetadataPolicy) -> TieredMetadataSink:
@@ -401,6 +445,17 @@ class CompositeMetadataSink:
         self.sinks: tuple[Any, ...] = tuple(sinks)
         self.enabled = any(sink_enabled(sink) for sink in self.sinks)
         self.data_enabled = any(sink_records_data(sink) for sink in self.sinks)
+        periods = [getattr(sink, "statistics_seconds", None) for sink in self.sinks]
+        self.statistics_seconds = min((p for p in periods if p is not None), default=None)
+
+    def port_recorder(self, info: PortInfo) -> PortRecorder | None:
+        """The one data-keeping sink's own recorder, else records to every sink."""
+        keeping = [sink for sink in self.sinks if sink_records_data(sink)]
+        if not keeping:
+            return None
+        if len(keeping) == 1:
+            return port_recorder(keeping[0], info)
+        return RecordRecorder(self, info)
 
     def record(self, record: MetadataRecord) -> None:
         failure: BaseException | None = None
