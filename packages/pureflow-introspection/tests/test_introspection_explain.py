@@ -7,7 +7,7 @@ import json
 from conformance_fixtures import UPSTREAM_EXAMPLES
 from pureflow.introspection import explain_condition, explain_rule_routing_lines
 from pureflow.types import NodeId
-from pureflow.workflow.rules import (
+from pureflow.rules import (
     Always,
     And,
     ArrivedOnPort,

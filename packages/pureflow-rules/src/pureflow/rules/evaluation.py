@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pureflow.types import NodeId, PortId, WorkflowId
-from pureflow.workflow.rules.actions import RuleAction, Tag
-from pureflow.workflow.rules.conditions import (
+from pureflow.rules.actions import RuleAction, Tag
+from pureflow.rules.conditions import (
     Always,
     And,
     ArrivedOnPort,
@@ -60,9 +60,9 @@ from pureflow.workflow.rules.conditions import (
     TagExists,
     WorkflowIs,
 )
-from pureflow.workflow.rules.model import EvaluationStrategy, RuleSet
-from pureflow.workflow.rules.paths import ABSENT
-from pureflow.workflow.rules.scalar import I64_MAX, I64_MIN, ScalarKind, ScalarValue
+from pureflow.rules.model import EvaluationStrategy, RuleSet
+from pureflow.rules.paths import ABSENT
+from pureflow.rules.scalar import I64_MAX, I64_MIN, ScalarKind, ScalarValue
 
 
 @dataclass(frozen=True)
@@ -100,13 +100,16 @@ class RuleDecision:
     ``action`` is what to do; ``matched_rule`` is the id of the rule that chose it, or
     ``None`` when the default action applies; ``tags_applied`` lists ``(key, value)`` pairs
     from matching ``Tag`` rules in evaluation order; ``conditions_evaluated`` is the trace
-    (empty unless the rule set traces conditions).
+    (empty unless the rule set traces conditions); ``rules_evaluated`` counts the rules
+    whose condition was evaluated (``FIRST_MATCH`` stops at the winner; the original
+    always reported the number of rules).
     """
 
     action: RuleAction
     matched_rule: str | None
     tags_applied: tuple[tuple[str, ScalarValue], ...] = ()
     conditions_evaluated: tuple[ConditionTrace, ...] = ()
+    rules_evaluated: int = 0
 
 
 def evaluate(rule_set: RuleSet, payload: object | None, context: EvaluationContext) -> RuleDecision:
@@ -115,9 +118,11 @@ def evaluate(rule_set: RuleSet, payload: object | None, context: EvaluationConte
     tags: list[tuple[str, ScalarValue]] = []
     traces: list[ConditionTrace] = []
     winner: tuple[str, RuleAction] | None = None
+    evaluated = 0
     for rule in rule_set.rules:
         if winner is not None and strategy is not EvaluationStrategy.SCORE:
             break
+        evaluated += 1
         matched = condition_matches(rule.condition, payload, context)
         if rule_set.trace_conditions:
             traces.append(
@@ -131,8 +136,8 @@ def evaluate(rule_set: RuleSet, payload: object | None, context: EvaluationConte
         elif winner is None and strategy is not EvaluationStrategy.ALL_MATCHES:
             winner = (rule.id, action)
     if winner is None:
-        return RuleDecision(rule_set.default_action, None, tuple(tags), tuple(traces))
-    return RuleDecision(winner[1], winner[0], tuple(tags), tuple(traces))
+        return RuleDecision(rule_set.default_action, None, tuple(tags), tuple(traces), evaluated)
+    return RuleDecision(winner[1], winner[0], tuple(tags), tuple(traces), evaluated)
 
 
 def condition_matches(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from pureflow.types import PortId
-from pureflow.workflow.rules.scalar import ScalarValue
+from pureflow.rules.scalar import ScalarValue
 
 DEAD_LETTER_PORT: Final = "dead_letter"
 """The output port that ``DeadLetter`` packets go to."""

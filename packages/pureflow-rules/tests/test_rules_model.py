@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pureflow.types import IdentifierError
-from pureflow.workflow.rules import (
+from pureflow.rules import (
     ABSENT,
     DEAD_LETTER_PORT,
     AllMatchesTerminalAction,
