@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pureflow.cli.errors import CliError
 
 if TYPE_CHECKING:
-    from pureflow.format import LoadedWorkflow
+    from pureflow.format import RawWorkflowDocument
     from pureflow.workflow import WorkflowDefinition
 
 
@@ -35,17 +35,22 @@ def document_errors(path: str, *, bare_format_errors: bool = False) -> Iterator[
         raise CliError(str(err)) from None
 
 
-def load(path: str) -> WorkflowDefinition:
-    """Parse and validate a workflow file (``-`` reads JSON from stdin)."""
-    from pureflow.format import load_workflow
-
-    with document_errors(path):
-        return load_workflow(path)
+def load(path: str, *, bare_format_errors: bool = False) -> WorkflowDefinition:
+    """Parse and validate a workflow file (``-`` reads JSON from stdin), rule sets included
+    (a ``rule_set_ref`` resolves against the file's folder)."""
+    return load_document(path, bare_format_errors=bare_format_errors)[1]
 
 
-def load_with_rules(path: str) -> LoadedWorkflow:
-    """Parse, validate and resolve the rule sets of a workflow file, as ``explain`` does."""
-    from pureflow.format import load_workflow_with_rules
+def load_document(
+    path: str, *, bare_format_errors: bool = False
+) -> tuple[RawWorkflowDocument, WorkflowDefinition]:
+    """:func:`load`, also giving the decoded document (for locations in warnings)."""
+    from pureflow.format import WorkflowDocumentError, load_raw, rule_sources_for
 
-    with document_errors(path, bare_format_errors=True):
-        return load_workflow_with_rules(path)
+    with document_errors(path, bare_format_errors=bare_format_errors):
+        raw = load_raw(path)
+        try:
+            return raw, raw.to_workflow(rule_sources_for(path))
+        except WorkflowDocumentError as err:
+            err.source = path
+            raise

@@ -19,7 +19,9 @@ The node-facing half of Pureflow, with no engine in it:
 * :mod:`~pureflow.core.wiring`: :func:`wire_edges`, a workflow's edges as ports;
 * :mod:`~pureflow.core.component`: :func:`component` and :class:`Component` (node code
   with its declared ports, config schema and effects, bound by a document's
-  ``component``), :class:`NodeConfig`, :func:`import_object`.
+  ``component``), :class:`NodeConfig`, :func:`import_object`;
+* :mod:`~pureflow.core.rule_node`: :class:`RuleNode`, what a node with a ``rule_set``
+  runs: the rules (:mod:`pureflow.rules`) route, tag, drop or dead-letter each packet.
 
 A node is an ``async`` function of its context and ports::
 
@@ -112,6 +114,7 @@ from pureflow.core.metadata import (
     NullMetadataSink,
     QueuePressureKind,
     QueuePressureRecord,
+    RuleEvalRecord,
     TieredMetadataPolicy,
     TieredMetadataSink,
     encode_json_line,
@@ -125,8 +128,10 @@ from pureflow.core.packets import (
     MessageRoute,
     Packet,
     PacketPayload,
+    PacketTags,
     PayloadKind,
     PortPacket,
+    TagValue,
 )
 from pureflow.core.ports import (
     CHECKPOINT_INTERVAL,
@@ -140,6 +145,7 @@ from pureflow.core.ports import (
     SendPermit,
     bounded_edge_channel,
 )
+from pureflow.core.rule_node import RuleEvaluator, RuleNode
 from pureflow.core.wiring import (
     DEFAULT_EDGE_CAPACITY,
     NodePorts,
@@ -212,6 +218,7 @@ __all__ = [
     "Packet",
     "PacketBatch",
     "PacketPayload",
+    "PacketTags",
     "PayloadKind",
     "PortError",
     "PortPacket",
@@ -224,9 +231,13 @@ __all__ = [
     "PureflowError",
     "QueuePressureKind",
     "QueuePressureRecord",
+    "RuleEvalRecord",
+    "RuleEvaluator",
+    "RuleNode",
     "RetryDisposition",
     "RunIn",
     "SendPermit",
+    "TagValue",
     "TieredMetadataPolicy",
     "TieredMetadataSink",
     "ValidationError",

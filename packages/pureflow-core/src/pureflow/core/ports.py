@@ -804,6 +804,7 @@ class OutputPort(_Port):
             packet: Packet = _new_object(Packet)
             packet._mid = self._mid_prefix
             packet._seq = seq
+            packet._tags = None
             packet.workflow_id = self._workflow_id
             packet.execution = self._execution
             packet.route = self._own_route  # type: ignore[assignment]  # set with the limit
@@ -858,6 +859,7 @@ class OutputPort(_Port):
                     copy: Packet = _new_object(Packet)
                     copy._mid = packet._mid
                     copy._seq = packet._seq
+                    copy._tags = packet._tags
                     copy.workflow_id = packet.workflow_id
                     copy.execution = packet.execution
                     copy.route = route
@@ -952,6 +954,7 @@ class OutputPort(_Port):
                 copy = _new_object(Packet)
                 copy._mid = packet._mid
                 copy._seq = packet._seq
+                copy._tags = packet._tags
                 copy.workflow_id = packet.workflow_id
                 copy.execution = packet.execution
                 copy.route = route
@@ -978,6 +981,7 @@ class OutputPort(_Port):
                 copy: Packet = _new_object(Packet)
                 copy._mid = packet._mid
                 copy._seq = packet._seq
+                copy._tags = packet._tags
                 copy.workflow_id = packet.workflow_id
                 copy.execution = packet.execution
                 copy.route = packet.route if route is None else route
@@ -1045,6 +1049,7 @@ class OutputPort(_Port):
                         copy: Packet = _new_object(Packet)
                         copy._mid = packet._mid
                         copy._seq = packet._seq
+                        copy._tags = packet._tags
                         copy.workflow_id = packet.workflow_id
                         copy.execution = packet.execution
                         copy.route = route

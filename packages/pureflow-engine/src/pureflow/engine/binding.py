@@ -18,6 +18,8 @@ References (DESIGN §3):
   component (see :mod:`pureflow.core.component`), an ``async`` node function, a class
   with ``async def run``, a NodeExecutor object, or a function marked ``in_process``;
 * ``wasm:<path>``: handed to ``wasm_resolver`` (supplied by the WebAssembly package);
+  for a node with a rule set, the resolver loads a *rules guest* that evaluates it;
+* a ``rule_set`` and no ``component``: a :class:`~pureflow.core.RuleNode` running it;
 * no ``component``: ``default`` (the demo executor for the CLI), or no executor at all.
 
 For a component with declarations, the document's ports must equal the declared ones and
@@ -47,6 +49,9 @@ Problem codes (stable; :class:`BindingProblem`):
                                    load (discovery only)
 ``binding.duplicate_component``    two different components under one name
                                    (discovery and merging only)
+``binding.rule_node_component``    a node with a rule set names a ``python:`` or
+                                   ``builtin:`` component (only ``wasm:`` rules
+                                   guests evaluate rule sets)
 =================================  ===============================================
 """
 
@@ -69,6 +74,7 @@ from pureflow.core import (
     ImportReferenceError,
     NodeConfig,
     NodeExecutor,
+    RuleNode,
     as_component,
     import_object,
     node_capabilities_for,
@@ -97,6 +103,7 @@ CREATE_FAILED: Final = "binding.create_failed"
 WASM_FAILED: Final = "binding.wasm_failed"
 ENTRY_POINT_FAILED: Final = "binding.entry_point_failed"
 DUPLICATE_COMPONENT: Final = "binding.duplicate_component"
+RULE_NODE_COMPONENT: Final = "binding.rule_node_component"
 
 BINDING_CODES: Final[tuple[str, ...]] = (
     UNKNOWN_BUILTIN,
@@ -113,6 +120,7 @@ BINDING_CODES: Final[tuple[str, ...]] = (
     WASM_FAILED,
     ENTRY_POINT_FAILED,
     DUPLICATE_COMPONENT,
+    RULE_NODE_COMPONENT,
 )
 """Every code a :class:`BindingProblem` can carry."""
 
@@ -488,8 +496,10 @@ def bind_workflow(
     ``base_dir``: the workflow file's folder (``python:`` modules are searched there
     first; components resolve relative config paths against it). ``catalog``: the
     components ``builtin:<name>`` may name. ``wasm_resolver``: resolves ``wasm:<path>``.
-    ``default``: runs nodes without ``component`` (``None``: such nodes get no executor,
-    which is fine for validation; running them raises ``MissingExecutor``).
+    ``default``: runs nodes without ``component`` and without a rule set (``None``: such
+    nodes get no executor, which is fine for validation; running them raises
+    ``MissingExecutor``). A node with a rule set and no ``component`` always runs it
+    (:class:`~pureflow.core.RuleNode`).
     ``executors``: node id -> executor, taking precedence over everything else (for nodes
     bound by other means, such as a WebAssembly manifest).
 
@@ -506,7 +516,17 @@ def bind_workflow(
             bound[node.id] = BoundNode(node, index, reference, None, explicit[node.id])
             continue
         if reference is None:
-            bound[node.id] = BoundNode(node, index, None, None, default)
+            rule_node = None if node.rule_set is None else RuleNode(node.rule_set)
+            bound[node.id] = BoundNode(node, index, None, None, rule_node or default)
+            continue
+        if node.rule_set is not None and not reference.startswith("wasm:"):
+            binder.problem(
+                RULE_NODE_COMPONENT,
+                node,
+                f"component `{reference}`: a node with a rule set runs the rules itself; "
+                "only a `wasm:` rules guest may evaluate them (drop the component)",
+                f"/nodes/{index}/component",
+            )
             continue
         found = binder.resolve(index, node, reference)
         if found is None:

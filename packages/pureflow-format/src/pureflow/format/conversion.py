@@ -140,17 +140,29 @@ class _RuleSets:
 
     def location(self, index: int, violation: RuleSetViolation) -> Parts:
         """Where ``violation`` of node ``index``'s rule set is in the document."""
-        node = self.raw.nodes[index]
-        if node.rule_set is None:
-            return ("nodes", index, "rule_set_ref")
-        here: Parts = ("nodes", index, "rule_set")
-        site = violation.site
-        if site.index is None:
-            return (*here, "default_action")
-        # The parsed rules are the document's, stable-sorted by priority: undo the sort.
-        raw_rules = node.rule_set["rules"]
-        order = sorted(range(len(raw_rules)), key=lambda i: raw_rules[i]["priority"])
-        return (*here, "rules", order[site.index], violation.part)
+        return rule_location(self.raw, index, violation.site.index, violation.part)
+
+
+def rule_location(
+    raw: RawWorkflowDocument, node_index: int, rule_index: int | None, part: str | None = None
+) -> Parts:
+    """Where a rule of node ``node_index``'s rule set is in the document, as path parts.
+
+    ``rule_index`` is the rule's position in evaluation order (``None``: the default
+    action); ``part`` (``"action"``, ``"condition"``) narrows it. A referenced rule set
+    points at the node's ``rule_set_ref``. For a rule set that parsed.
+    """
+    node = raw.nodes[node_index]
+    if node.rule_set is None:
+        return ("nodes", node_index, "rule_set_ref")
+    here: Parts = ("nodes", node_index, "rule_set")
+    if rule_index is None:
+        return (*here, "default_action")
+    # The parsed rules are the document's, stable-sorted by priority: undo the sort.
+    raw_rules = node.rule_set["rules"]
+    order = sorted(range(len(raw_rules)), key=lambda i: raw_rules[i]["priority"])
+    where: Parts = (*here, "rules", order[rule_index])
+    return where if part is None else (*where, part)
 
 
 def workflow_diagnostics(

@@ -22,7 +22,7 @@ Nested ``Always``/``Never`` inside combinators are not analysed.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pureflow.types import PortId
@@ -170,10 +170,12 @@ class UnreachableReason:
 
 @dataclass(frozen=True, slots=True)
 class UnreachableRule:
-    """A rule that can never decide anything, and why."""
+    """A rule that can never decide anything, and why; ``index`` is its position in
+    evaluation order (``rule_set.rules[index]``)."""
 
     rule_id: str
     reason: UnreachableReason
+    index: int = field(default=-1, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"rule_id": self.rule_id, "reason": self.reason.to_json()}
@@ -231,7 +233,7 @@ def unreachable_rules(rule_set: RuleSet) -> list[UnreachableRule]:
 
     def report(index: int, kind: UnreachableKind, by: str | None = None) -> None:
         reported.add(index)
-        found.append(UnreachableRule(rules[index].id, UnreachableReason(kind, by)))
+        found.append(UnreachableRule(rules[index].id, UnreachableReason(kind, by), index))
 
     for index, rule in enumerate(rules):
         if isinstance(rule.condition, Never):

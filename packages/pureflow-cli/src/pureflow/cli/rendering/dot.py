@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from html import escape as _html
 
-from pureflow.cli.rendering.common import capacity_label, feedback_edges
+from pureflow.cli.rendering.common import capacity_label, feedback_edges, rule_route_label
 from pureflow.workflow import NodeDefinition, WorkflowDefinition
 
 FONT = "Helvetica"
@@ -86,6 +86,9 @@ def to_dot(workflow: WorkflowDefinition) -> str:
         )
         head = f"{quote(target.node_id)}:i{nodes[target.node_id].input_ports.index(target.port_id)}"
         label = capacity_label(edge.capacity)
+        routes = rule_route_label(workflow, edge)
+        if routes is not None:
+            label = f"{routes}, {label}"
         attrs = []
         if index in feedback:
             label = f"feedback, {label}"

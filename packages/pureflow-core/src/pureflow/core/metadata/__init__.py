@@ -1,7 +1,7 @@
 """Run metadata: typed records, their canonical JSON, and the sinks that receive them.
 
 * :mod:`pureflow.core.metadata.records`: the record types (execution context,
-  lifecycle, message, queue pressure, error, external effect) with the exact JSON of the
+  lifecycle, message, queue pressure, error, external effect, rule evaluation) with the exact JSON of the
   original and a tier each (control or data);
 * :mod:`pureflow.core.metadata.sinks`: where records go (null, in-memory, JSONL file,
   tiered, composite).
@@ -22,6 +22,7 @@ from pureflow.core.metadata.records import (
     MetadataTier,
     QueuePressureKind,
     QueuePressureRecord,
+    RuleEvalRecord,
     encode_json_line,
 )
 from pureflow.core.metadata.sinks import (
@@ -55,6 +56,7 @@ __all__ = [
     "NullMetadataSink",
     "QueuePressureKind",
     "QueuePressureRecord",
+    "RuleEvalRecord",
     "TieredMetadataPolicy",
     "TieredMetadataSink",
     "encode_json_line",
