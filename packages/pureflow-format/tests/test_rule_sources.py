@@ -15,15 +15,15 @@ from pureflow.format import (
     RuleFileReadError,
     RuleSourceParseError,
     SourceRegistry,
-    UnknownScheme,
     UnknownEmbeddedRuleSet,
+    UnknownScheme,
     WorkflowDocumentError,
     load_workflow,
     parse_raw,
     resolve_rule_sets,
 )
-from pureflow.format.rule_sources import uri_scheme
 from pureflow.format.documents import RawWorkflowDocument
+from pureflow.format.rule_sources import uri_scheme
 from pureflow.rules import RuleSet, parse_rule_set, rule_set_to_json
 from pureflow.workflow import WorkflowDefinition
 from pureflow_format_testdata import EXAMPLES, JSON, YAML, base

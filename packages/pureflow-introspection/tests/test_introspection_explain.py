@@ -6,7 +6,6 @@ import json
 
 from conformance_fixtures import UPSTREAM_EXAMPLES
 from pureflow.introspection import explain_condition, explain_rule_routing_lines
-from pureflow.types import NodeId
 from pureflow.rules import (
     Always,
     And,
@@ -46,6 +45,7 @@ from pureflow.rules import (
     WorkflowIs,
     parse_rule_set,
 )
+from pureflow.types import NodeId
 
 WORKLOADS = UPSTREAM_EXAMPLES / "workloads"
 S = ScalarValue

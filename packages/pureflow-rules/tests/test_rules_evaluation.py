@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pureflow.types import NodeId, PortId, WorkflowId
 from pureflow.rules import (
     Always,
     And,
@@ -51,6 +50,7 @@ from pureflow.rules import (
     evaluate,
     json_equals,
 )
+from pureflow.types import NodeId, PortId, WorkflowId
 
 S = ScalarValue
 CTX = EvaluationContext()

@@ -8,7 +8,6 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pureflow.types import IdentifierError
 from pureflow.rules import (
     ABSENT,
     DEAD_LETTER_PORT,
@@ -56,6 +55,7 @@ from pureflow.rules import (
     WorkflowIs,
     format_float,
 )
+from pureflow.types import IdentifierError
 
 S = ScalarValue
 

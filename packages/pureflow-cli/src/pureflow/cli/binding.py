@@ -6,6 +6,9 @@
   folder first, then ``sys.path``;
 * ``component: wasm:<path>``: a WebAssembly component (path relative to the workflow);
   optional node config keys: ``fuel``, ``memory_limit_bytes``, ``batch_size``, ``mode``;
+  on a node with a rule set, a rules guest (``pureflow:rules@0.1.0``) that evaluates the
+  node's rules (config keys ``fuel``, ``memory_limit_bytes``);
+* a ``rule_set`` (or ``rule_set_ref``) and no ``component``: the native rule node;
 * a node named in a ``--wasm-components`` manifest: that component (the original's way);
 * anything else: the original CLI's demo executor (``run`` only).
 
@@ -33,6 +36,7 @@ def base_dir_of(workflow_path: str) -> Path:
 
 
 def needs_binding(workflow: WorkflowDefinition) -> bool:
+    """Whether some node names a component (rule nodes without one need no binding)."""
     return any(node.component is not None for node in workflow.nodes)
 
 
@@ -117,14 +121,59 @@ def _granted_effects(config: Mapping[str, Any]) -> list[str]:
     return effects
 
 
+RULES_GUEST_CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "fuel": {"type": "integer", "minimum": 0},
+        "memory_limit_bytes": {"type": "integer", "minimum": 1},
+    },
+    "additionalProperties": False,
+}
+
+
+def _rules_guest_component(node: NodeDefinition, path: Path, reference: str) -> Component:
+    """A rule node whose rules a ``pureflow:rules`` guest evaluates (mode ``wasm``)."""
+    from pureflow.contract import ExecutionMode
+    from pureflow.core import Component, ComponentSpec, NodeConfig
+
+    rule_set = node.rule_set
+    assert rule_set is not None
+    spec = ComponentSpec(
+        name=f"wasm:{reference}",
+        description="A rules guest of the pureflow:rules@0.1.0 world evaluating the node's rules.",
+        config_schema=RULES_GUEST_CONFIG_SCHEMA,
+        sandbox=ExecutionMode.WASM,
+    )
+
+    def create(config: NodeConfig) -> NodeExecutor:
+        from pureflow.core import RuleNode
+        from pureflow.wasm import WasmError, WasmLimits, WasmRuleEvaluator, WasmRulesGuest
+
+        limits = WasmLimits()
+        if config.get("fuel") is not None:
+            limits = limits.with_fuel(int(config["fuel"]))
+        if config.get("memory_limit_bytes") is not None:
+            limits = limits.with_memory_limit(int(config["memory_limit_bytes"]))
+        try:
+            guest = WasmRulesGuest.load(path, limits=limits, name=node.id)
+        except WasmError as err:
+            raise CliError(str(err)) from None
+        return RuleNode(rule_set, evaluator=WasmRuleEvaluator(guest))
+
+    return Component(spec, create)
+
+
 def _wasm_resolver(node: NodeDefinition, reference: str, base_dir: Path | None) -> Component:
-    """A ``wasm:<path>`` node: a sandboxed component (execution mode ``wasm``, strict)."""
+    """A ``wasm:<path>`` node: a sandboxed component (execution mode ``wasm``, strict); on
+    a rule node, the rules guest that evaluates its rule set."""
     from pureflow.contract import ExecutionMode
     from pureflow.core import Component, ComponentSpec, NodeConfig
 
     path = Path(reference)
     if not path.is_absolute():
         path = (base_dir or Path.cwd()) / path
+    if node.rule_set is not None:
+        return _rules_guest_component(node, path, reference)
     config = node.config if isinstance(node.config, Mapping) else {}
     spec = ComponentSpec(
         name=f"wasm:{reference}",

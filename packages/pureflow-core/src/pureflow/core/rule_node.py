@@ -68,12 +68,17 @@ _CONTEXT_CACHE_LIMIT: Final = 64
 class RuleEvaluator(Protocol):
     """Evaluates a rule set for one packet; :class:`RuleNode` awaits it per packet.
 
-    Raise a :class:`~pureflow.core.PureflowError` to fail the node (a
+    ``ctx`` is the node's context (its cancellation token, its logger). Raise a
+    :class:`~pureflow.core.PureflowError` to fail the node (a
     :class:`~pureflow.core.CancellationError` to report a cancellation).
     """
 
     async def evaluate(
-        self, rule_set: RuleSet, payload: PacketPayload, context: EvaluationContext
+        self,
+        ctx: NodeContext,
+        rule_set: RuleSet,
+        payload: PacketPayload,
+        context: EvaluationContext,
     ) -> RuleDecision: ...
 
 
@@ -171,7 +176,7 @@ class RuleNode:
             if evaluator is None:
                 decision = evaluate(rule_set, payload_fields(packet.payload), context)
             else:
-                decision = await evaluator.evaluate(rule_set, packet.payload, context)
+                decision = await evaluator.evaluate(ctx, rule_set, packet.payload, context)
             action = decision.action
             if recording:
                 self._record(ctx, sink, decision, context)

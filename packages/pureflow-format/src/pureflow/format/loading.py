@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
-
-from pureflow.format.decoding import TextDecodeError, document_text, parse_raw
 from pathlib import Path
 
+from pureflow.format.decoding import TextDecodeError, document_text, parse_raw
 from pureflow.format.diagnostics import WorkflowDocumentError, WorkflowFileError, os_error_text
 from pureflow.format.documents import RawWorkflowDocument
 from pureflow.format.formats import STDIN_PATH, DocumentFormat, format_for_path

@@ -245,7 +245,9 @@ RuleSetProblem = tuple[str, str, tuple[str | int, ...]]
 """A node's rule-set problem: its code, its detail and where it is in the document."""
 
 
-def rule_set_diagnostic(raw: RawWorkflowDocument, index: int, outcome: RuleSetProblem) -> Diagnostic:
+def rule_set_diagnostic(
+    raw: RawWorkflowDocument, index: int, outcome: RuleSetProblem
+) -> Diagnostic:
     """The diagnostic ``node {index} rule set is invalid: {detail}`` for ``outcome``."""
     code, detail, parts = outcome
     message = f"node {index} rule set is invalid: {detail}"

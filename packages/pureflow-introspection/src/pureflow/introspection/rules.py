@@ -25,7 +25,6 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from pureflow.types import PortId
 from pureflow.rules import (
     Always,
     Condition,
@@ -41,6 +40,7 @@ from pureflow.rules import (
     RuleSet,
     Tag,
 )
+from pureflow.types import PortId
 
 
 @dataclass(frozen=True, slots=True)

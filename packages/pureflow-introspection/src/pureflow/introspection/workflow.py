@@ -4,9 +4,9 @@
 :func:`~pureflow.contract.validate_workflow_contracts` (any error propagates unchanged),
 then projects nodes (declaration order), their ports (inputs in declared order, then
 outputs), their rule sets (rule nodes only) and edges (declaration order). Each projection
-has ``to_json()`` with exactly the keys of the ``pureflow inspect`` output; :func:`introspection_to_json_text` renders it the
-way the CLI prints it. :func:`passive_contracts` builds the contracts ``inspect`` assumes
-when none are supplied.
+has ``to_json()`` with exactly the keys of the ``pureflow inspect`` output;
+:func:`introspection_to_json_text` renders it the way the CLI prints it.
+:func:`passive_contracts` builds the contracts ``inspect`` assumes when none are supplied.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class NodeIntrospection:
     rule_set: RuleSet | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "node_id": _text(self.node_id),
             "ports": [port.to_json() for port in self.ports],
             "execution_mode": self.execution_mode.label,

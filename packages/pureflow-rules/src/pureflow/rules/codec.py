@@ -47,7 +47,6 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NoReturn, TypeVar
 
-from pureflow.types import IdentifierError, NodeId, PortId, WorkflowId
 from pureflow.rules.actions import DeadLetter, Drop, Halt, Route, RuleAction, Tag
 from pureflow.rules.conditions import (
     CONDITION_VARIANTS,
@@ -78,6 +77,7 @@ from pureflow.rules.glob import GlobPattern
 from pureflow.rules.model import EvaluationStrategy, Rule, RuleSet
 from pureflow.rules.paths import FieldPath
 from pureflow.rules.scalar import I64_MAX, I64_MIN, ScalarKind, ScalarValue
+from pureflow.types import IdentifierError, NodeId, PortId, WorkflowId
 
 MAX_CONDITION_DEPTH: Final = 128
 """The deepest condition tree the parser accepts (the root is depth 1)."""

@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pureflow.types import NodeId, PortId, WorkflowId
 from pureflow.rules.actions import RuleAction, Tag
 from pureflow.rules.conditions import (
     Always,
@@ -63,6 +62,7 @@ from pureflow.rules.conditions import (
 from pureflow.rules.model import EvaluationStrategy, RuleSet
 from pureflow.rules.paths import ABSENT
 from pureflow.rules.scalar import I64_MAX, I64_MIN, ScalarKind, ScalarValue
+from pureflow.types import NodeId, PortId, WorkflowId
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,9 @@ class RuleSetViolation(WorkflowValidationError):
 class UnknownRoutePort(RuleSetViolation):
     code = "rule_set.unknown_route_port"
 
-    def __init__(self, rule_set_id: str, site: ActionSite, node_id: NodeId, port_id: PortId) -> None:
+    def __init__(
+        self, rule_set_id: str, site: ActionSite, node_id: NodeId, port_id: PortId
+    ) -> None:
         self.rule_set_id = rule_set_id
         self.site = site
         self.node_id = node_id
@@ -134,7 +136,9 @@ class UnknownSourceNode(RuleSetViolation):
     code = "rule_set.unknown_source_node"
     part = "condition"
 
-    def __init__(self, rule_set_id: str, site: ActionSite, source_node_id: NodeId, host: NodeId) -> None:
+    def __init__(
+        self, rule_set_id: str, site: ActionSite, source_node_id: NodeId, host: NodeId
+    ) -> None:
         self.rule_set_id = rule_set_id
         self.site = site
         self.node_id = host
@@ -163,7 +167,9 @@ class UnknownArrivalPort(RuleSetViolation):
     code = "rule_set.unknown_arrival_port"
     part = "condition"
 
-    def __init__(self, rule_set_id: str, site: ActionSite, node_id: NodeId, port_id: PortId) -> None:
+    def __init__(
+        self, rule_set_id: str, site: ActionSite, node_id: NodeId, port_id: PortId
+    ) -> None:
         self.rule_set_id = rule_set_id
         self.site = site
         self.node_id = node_id

@@ -1,8 +1,8 @@
 """Run metadata: typed records, their canonical JSON, and the sinks that receive them.
 
 * :mod:`pureflow.core.metadata.records`: the record types (execution context,
-  lifecycle, message, queue pressure, error, external effect, rule evaluation) with the exact JSON of the
-  original and a tier each (control or data);
+  lifecycle, message, queue pressure, error, external effect, rule evaluation) with the
+  exact JSON of the original and a tier each (control or data);
 * :mod:`pureflow.core.metadata.sinks`: where records go (null, in-memory, JSONL file,
   tiered, composite).
 """
