@@ -241,6 +241,7 @@ def install_bool_lowering() -> None:
         return current(self, store, val)
 
     _lower._pureflow_bool_first = True  # type: ignore[attr-defined]
+    _lower._pureflow_original = current  # type: ignore[attr-defined]
     wc.VariantType._lower = _lower  # type: ignore[method-assign]
 
 
