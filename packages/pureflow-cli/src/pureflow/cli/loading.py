@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 def document_errors(path: str, *, bare_format_errors: bool = False) -> Iterator[None]:
     """Turn format-layer errors raised inside the block into :class:`CliError`.
 
-    The first line keeps the original's wording; when a document has several problems,
-    each one follows on its own line with its location. ``bare_format_errors`` drops the
+    The first line keeps the original's wording; when a document has several problems (or
+    its one problem is inside a rule set), each one follows on its own line with its
+    location. ``bare_format_errors`` drops the
     ``workflow JSON is invalid:`` prefix, as the original's ``explain`` does.
     """
     from pureflow.format import FormatError, WorkflowDocumentError
@@ -30,7 +31,10 @@ def document_errors(path: str, *, bare_format_errors: bool = False) -> Iterator[
         if bare_format_errors and err.stage != "decode":
             message = err.diagnostics[0].message
         details = err.render(path).splitlines()[1:]
-        raise CliError(message, details if len(err.diagnostics) > 1 else []) from None
+        # A lone problem is listed too when it sits inside a rule set, whose message names
+        # the rule but not where the rule is in a long document.
+        listed = len(err.diagnostics) > 1 or err.diagnostics[0].code.startswith("rule_set.")
+        raise CliError(message, details if listed else []) from None
     except FormatError as err:
         raise CliError(str(err)) from None
 
