@@ -403,6 +403,7 @@ def test_introspection_alone(build: Build, tmp_path: Path) -> None:
     env = fresh_env(build, tmp_path, "the runtime-free tool layer: no anyio, no wasmtime, no click")
     assert ours(env) == {
         "pureflow-types",
+        "pureflow-rules",
         "pureflow-workflow",
         "pureflow-contract",
         "pureflow-introspection",
@@ -543,6 +544,7 @@ def test_test_kit_in_a_sample_project(build: Build, tmp_path: Path) -> None:
     env = fresh_env(build, tmp_path, "the pytest plugin, for your own test suite")
     assert ours(env) == {
         "pureflow-types",
+        "pureflow-rules",
         "pureflow-workflow",
         "pureflow-format",
         "pureflow-contract",
