@@ -30,7 +30,7 @@ DOCUMENT = WORKLOADS / "rules-content-routing.workflow.json"
 SIDECAR = WORKLOADS / "rules-content-routing.fast-path.rules.json"
 PAYMENTS = [50000, 250, 10000, 999]
 
-NODES_MODULE = '''
+NODES_MODULE = """
 import json
 from pathlib import Path
 
@@ -49,7 +49,7 @@ async def lane(ctx, inputs, outputs):
         rows.append({"payload": packet.payload.value, "tags": dict(packet.tags),
                      "hops": packet.hops, "from": packet.route.source.node_id})
     Path(f"{ctx.node_id}.json").write_text(json.dumps(rows))
-'''
+"""
 
 
 def records(path: Path) -> list[dict[str, Any]]:

@@ -52,8 +52,14 @@ def router(rules: list[dict[str, Any]], default: Any = "Drop", **node: Any) -> d
             {"id": "small-sink", "inputs": ["in"], "outputs": []},
         ],
         "edges": [
-            {"source": {"node": "source", "port": "out"}, "target": {"node": "router", "port": "in"}},
-            {"source": {"node": "router", "port": "big"}, "target": {"node": "big-sink", "port": "in"}},
+            {
+                "source": {"node": "source", "port": "out"},
+                "target": {"node": "router", "port": "in"},
+            },
+            {
+                "source": {"node": "router", "port": "big"},
+                "target": {"node": "big-sink", "port": "in"},
+            },
             {
                 "source": {"node": "router", "port": "small"},
                 "target": {"node": "small-sink", "port": "in"},
@@ -166,11 +172,12 @@ def test_a_rule_node_can_name_a_rules_guest(tmp_path: Path) -> None:
     document = router([BIG], default={"Route": "big"}, component="wasm:echo.wasm")
     document["nodes"][1]["config"] = {"fuel": 1_000_000}
     path = write(tmp_path, document)
-    code, out, err = invoke("validate", path)
+    code, _, err = invoke("validate", path)
     assert code == 0, err
     metadata = tmp_path / "run.jsonl"
     code, out, err = invoke("run", path, metadata)
     assert code == 0, err
+    assert "status: completed" in out
     lines = [json.loads(line) for line in metadata.read_text().splitlines()]
     (record,) = [r for r in lines if r["record_type"] == "rule_eval"]
     # The echo guest answers with the default action.

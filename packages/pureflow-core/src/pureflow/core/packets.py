@@ -306,6 +306,13 @@ class PacketTags:
         self.tags = MappingProxyType(dict(tags)) if tags else _NO_TAGS
         self.hops = hops
 
+    def with_hops(self, hops: int) -> PacketTags:
+        """The same tags (shared, not copied) with another hop count."""
+        copy: PacketTags = _new_object(PacketTags)
+        copy.tags = self.tags
+        copy.hops = hops
+        return copy
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PacketTags):
             return NotImplemented

@@ -43,7 +43,7 @@ from pureflow.core.packets import (
     PayloadKind,
     TagValue,
 )
-from pureflow.core.ports import PortsIn, PortsOut
+from pureflow.core.ports import OutputPort, PortsIn, PortsOut
 from pureflow.rules import (
     DEAD_LETTER_PORT,
     DeadLetter,
@@ -56,7 +56,7 @@ from pureflow.rules import (
     RuleSet,
     ScalarValue,
     Tag,
-    evaluate,
+    compile_rule_set,
 )
 from pureflow.types import NodeId, PortId
 
@@ -139,6 +139,7 @@ class RuleNode:
         """
         rule_set = self.rule_set
         evaluator = self.evaluator
+        evaluate = compile_rule_set(rule_set).evaluate
         sink = outputs.metadata_sink
         recording = sink is not None and sink_records_data(sink)
         workflow_id = ctx.workflow_id
@@ -171,44 +172,78 @@ class RuleNode:
                 contexts[(port_id, id(route))] = (route, made)
             return made
 
-        async def handle(port_id: PortId, packet: Packet) -> None:
-            context = context_for(port_id, packet)
-            if evaluator is None:
-                decision = evaluate(rule_set, payload_fields(packet.payload), context)
-            else:
-                decision = await evaluator.evaluate(ctx, rule_set, packet.payload, context)
+        out_ports: dict[str, OutputPort] = {port.port_id: port for port in outputs.ports}
+        hop_one = PacketTags(None, 1)
+
+        def act(packet: Packet, decision: RuleDecision) -> tuple[OutputPort, Packet] | None:
+            """The port the decision sends the packet to, and the packet it sends."""
             action = decision.action
-            if recording:
-                self._record(ctx, sink, decision, context)
-            if isinstance(action, Route):
-                target: str | None = action.port_id
-            elif isinstance(action, DeadLetter):
+            kind = action.__class__
+            if kind is Route:
+                target: str | None = action.port_id  # type: ignore[attr-defined]
+            elif kind is DeadLetter:
                 target = DEAD_LETTER_PORT
-            elif isinstance(action, Tag):
+            elif kind is Tag:
                 target = only_output
-            elif isinstance(action, Halt):
-                raise ExecutionError(f"rule halted: {action.message}")
+            elif kind is Halt:
+                raise ExecutionError(f"rule halted: {action.message}")  # type: ignore[attr-defined]
             else:
                 target = None  # Drop, or a Tag default on a node without one output
             if target is None:
-                return
-            tags: dict[str, TagValue] = dict(packet.tags)
-            for key, value in decision.tags_applied:
-                tags[key] = value.value
-            if isinstance(action, Tag):
-                tags[action.key] = action.value.value
-            forwarded = packet.with_tags(PacketTags(tags, packet.hops + 1))
-            await outputs.port(target).send(forwarded)
+                return None
+            port = out_ports.get(target)
+            if port is None:
+                port = outputs.port(target)  # raises: the port is not declared
+            carried = packet._tags
+            applied = decision.tags_applied
+            if not applied and kind is not Tag:
+                tags = hop_one if carried is None else carried.with_hops(carried.hops + 1)
+            else:
+                merged: dict[str, TagValue] = dict(packet.tags)
+                for key, value in applied:
+                    merged[key] = value.value
+                if isinstance(action, Tag):
+                    merged[action.key] = action.value.value
+                tags = PacketTags(merged, packet.hops + 1)
+            return port, packet.with_tags(tags)
+
+        def decide(
+            port_id: PortId,
+            packet: Packet,
+            decision: RuleDecision | None = None,
+            context: EvaluationContext | None = None,
+        ) -> tuple[OutputPort, Packet] | None:
+            """Evaluate natively (unless ``decision`` is given), record, and say where the
+            packet goes: ``(port, packet)`` or None."""
+            if context is None:
+                context = context_for(port_id, packet)
+            if decision is None:
+                payload = packet.payload
+                fields = None if payload.kind is PayloadKind.BYTES else payload.value
+                decision = evaluate(fields, context)
+            if recording:
+                self._record(ctx, sink, decision, context)
+            return act(packet, decision)
 
         ports = inputs.ports
-        if len(ports) == 1:
-            port = ports[0]
-            port_id = port.port_id
-            async for packet in port:
-                await handle(port_id, packet)
+        if evaluator is None and len(ports) == 1:
+            # The common case, with nothing to await but the ports.
+            only = ports[0]
+            only_id = only.port_id
+            async for packet in only:
+                sent = decide(only_id, packet)
+                if sent is not None:
+                    await sent[0].send(sent[1])
             return
         while (item := await inputs.recv_any()) is not None:
-            await handle(*item)
+            port_id, packet = item
+            decision = context = None
+            if evaluator is not None:
+                context = context_for(port_id, packet)
+                decision = await evaluator.evaluate(ctx, rule_set, packet.payload, context)
+            sent = decide(port_id, packet, decision, context)
+            if sent is not None:
+                await sent[0].send(sent[1])
 
     def _record(
         self,

@@ -25,10 +25,15 @@ absent. JSON equality with a scalar uses exact types: ``bool`` is not a number, 
 Ordering comparisons convert both sides to doubles.
 """
 
+# Every matcher takes (payload, context), whichever of the two it reads.
+# ruff: noqa: ARG001, ARG005
+
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Final
 
 from pureflow.rules.actions import RuleAction, Tag
 from pureflow.rules.conditions import (
@@ -60,8 +65,8 @@ from pureflow.rules.conditions import (
     WorkflowIs,
 )
 from pureflow.rules.model import EvaluationStrategy, RuleSet
-from pureflow.rules.paths import ABSENT
-from pureflow.rules.scalar import I64_MAX, I64_MIN, ScalarKind, ScalarValue
+from pureflow.rules.paths import ABSENT, FieldPath
+from pureflow.rules.scalar import ScalarKind, ScalarValue
 from pureflow.types import NodeId, PortId, WorkflowId
 
 
@@ -112,91 +117,330 @@ class RuleDecision:
     rules_evaluated: int = 0
 
 
+Matcher = Callable[[object, EvaluationContext], bool]
+"""A compiled condition: ``matcher(payload, context) -> bool``."""
+
+
+class CompiledRuleSet:
+    """A rule set turned into closures once, evaluated many times (see :func:`evaluate`).
+
+    Build one with :func:`compile_rule_set`. ``evaluate(payload, context)`` is
+    :func:`evaluate` for this rule set; decisions that cannot differ between packets (a
+    winning rule without tags or traces) are built once and shared.
+    """
+
+    __slots__ = (
+        "_default",
+        "_first_match_only",
+        "_pairs",
+        "_steps",
+        "_strategy",
+        "_trace",
+        "rule_set",
+    )
+
+    def __init__(self, rule_set: RuleSet) -> None:
+        self.rule_set = rule_set
+        self._strategy = rule_set.strategy
+        self._trace = rule_set.trace_conditions
+        self._steps = tuple(
+            (
+                rule,
+                compile_condition(rule.condition),
+                isinstance(rule.action, Tag),
+                RuleDecision(rule.action, rule.id, rules_evaluated=index + 1),
+            )
+            for index, rule in enumerate(rule_set.rules)
+        )
+        self._pairs = tuple((matches, decided) for _, matches, _, decided in self._steps)
+        self._default = RuleDecision(
+            rule_set.default_action, None, rules_evaluated=len(rule_set.rules)
+        )
+        self._first_match_only = (
+            rule_set.strategy is EvaluationStrategy.FIRST_MATCH
+            and not rule_set.trace_conditions
+            and not any(is_tag for _, _, is_tag, _ in self._steps)
+        )
+
+    def evaluate(self, payload: object | None, context: EvaluationContext) -> RuleDecision:
+        """Evaluate against one packet's ``payload`` and ``context``."""
+        if self._first_match_only:
+            # The common router: no tags, no trace; the first match decides.
+            for matches, decided in self._pairs:
+                if matches(payload, context):
+                    return decided
+            return self._default
+        strategy = self._strategy
+        score = strategy is EvaluationStrategy.SCORE
+        all_matches = strategy is EvaluationStrategy.ALL_MATCHES
+        tags: list[tuple[str, ScalarValue]] = []
+        traces: list[ConditionTrace] = []
+        winner: tuple[str, RuleAction] | None = None
+        evaluated = 0
+        for rule, matches, is_tag, _ in self._steps:
+            if winner is not None and not score:
+                break
+            evaluated += 1
+            matched = matches(payload, context)
+            if self._trace:
+                condition = rule.condition
+                traces.append(
+                    ConditionTrace(rule.id, _description(condition), matched, condition.surface)
+                )
+            if not matched:
+                continue
+            action = rule.action
+            if is_tag:
+                assert isinstance(action, Tag)
+                tags.append((action.key, action.value))
+            elif winner is None and not all_matches:
+                winner = (rule.id, action)
+        if winner is None:
+            default = self.rule_set.default_action
+            return RuleDecision(default, None, tuple(tags), tuple(traces), evaluated)
+        return RuleDecision(winner[1], winner[0], tuple(tags), tuple(traces), evaluated)
+
+
+_DESCRIPTIONS: dict[int, tuple[Condition, str]] = {}
+
+
+def _description(condition: Condition) -> str:
+    """``condition.describe()``, remembered per condition object (traces repeat them)."""
+    known = _DESCRIPTIONS.get(id(condition))
+    if known is not None and known[0] is condition:
+        return known[1]
+    text = condition.describe()
+    if len(_DESCRIPTIONS) >= _CACHE_LIMIT:
+        _DESCRIPTIONS.clear()
+    _DESCRIPTIONS[id(condition)] = (condition, text)
+    return text
+
+
+_CACHE_LIMIT: Final = 1024
+_COMPILED: dict[int, tuple[RuleSet, CompiledRuleSet]] = {}
+
+
+def compile_rule_set(rule_set: RuleSet) -> CompiledRuleSet:
+    """The compiled form of ``rule_set``, remembered per rule-set object (a rule node
+    evaluates the same object for every packet)."""
+    known = _COMPILED.get(id(rule_set))
+    if known is not None and known[0] is rule_set:
+        return known[1]
+    compiled = CompiledRuleSet(rule_set)
+    if len(_COMPILED) >= _CACHE_LIMIT:
+        _COMPILED.clear()
+    _COMPILED[id(rule_set)] = (rule_set, compiled)
+    return compiled
+
+
 def evaluate(rule_set: RuleSet, payload: object | None, context: EvaluationContext) -> RuleDecision:
     """Evaluate ``rule_set`` against one packet's ``payload`` and ``context``."""
-    strategy = rule_set.strategy
-    tags: list[tuple[str, ScalarValue]] = []
-    traces: list[ConditionTrace] = []
-    winner: tuple[str, RuleAction] | None = None
-    evaluated = 0
-    for rule in rule_set.rules:
-        if winner is not None and strategy is not EvaluationStrategy.SCORE:
-            break
-        evaluated += 1
-        matched = condition_matches(rule.condition, payload, context)
-        if rule_set.trace_conditions:
-            traces.append(
-                ConditionTrace(rule.id, rule.condition.describe(), matched, rule.condition.surface)
-            )
-        if not matched:
-            continue
-        action = rule.action
-        if isinstance(action, Tag):
-            tags.append((action.key, action.value))
-        elif winner is None and strategy is not EvaluationStrategy.ALL_MATCHES:
-            winner = (rule.id, action)
-    if winner is None:
-        return RuleDecision(rule_set.default_action, None, tuple(tags), tuple(traces), evaluated)
-    return RuleDecision(winner[1], winner[0], tuple(tags), tuple(traces), evaluated)
+    return compile_rule_set(rule_set).evaluate(payload, context)
 
 
 def condition_matches(
     condition: Condition, payload: object | None, context: EvaluationContext
 ) -> bool:
     """Whether ``condition`` holds for ``payload`` in ``context`` (short-circuiting)."""
+    return compile_condition(condition)(payload, context)
+
+
+# --- compiling conditions ----------------------------------------------------------------
+
+
+def _resolver(path: FieldPath) -> Callable[[object], object]:
+    """``path.resolve`` with a fast path for plain dicts (what JSON decodes to)."""
+    segments = path.segments
+    slow = path.resolve
+    if len(segments) == 1:
+        (key,) = segments
+
+        def resolve_one(payload: object) -> object:
+            if payload.__class__ is dict:
+                return payload.get(key, ABSENT)
+            return slow(payload)
+
+        return resolve_one
+
+    def resolve_many(payload: object) -> object:
+        current = payload
+        for segment in segments:
+            if current.__class__ is not dict:
+                return slow(payload)
+            current = current.get(segment, ABSENT)
+            if current is ABSENT:
+                return ABSENT
+        return current
+
+    return resolve_many
+
+
+def _equality(scalar: ScalarValue) -> Callable[[object], bool]:
+    """``json_equals(value, scalar)`` with the scalar's kind decided once."""
+    kind, expected = scalar.kind, scalar.value
+    if kind is ScalarKind.STRING:
+        return lambda value: isinstance(value, str) and value == expected
+    if kind is ScalarKind.INTEGER:
+        # An int equal to an i64 scalar is in the i64 range itself.
+        return lambda value: value.__class__ is int and value == expected
+    if kind is ScalarKind.FLOAT:
+
+        def equals_float(value: object) -> bool:
+            number = _as_double(value)
+            return number is not None and number == expected
+
+        return equals_float
+    if kind is ScalarKind.BOOLEAN:
+        return (lambda value: value is True) if expected else (lambda value: value is False)
+    return lambda value: value is None
+
+
+_ORDERINGS: Final[dict[type, Callable[[Any, Any], bool]]] = {
+    FieldGt: operator.gt,
+    FieldLt: operator.lt,
+    FieldGte: operator.ge,
+    FieldLte: operator.le,
+}
+_EXACT: Final = 2**53  # ints up to this size compare with a double as their double would
+
+
+def _ordering(order: Callable[[Any, Any], bool], path: FieldPath, value: ScalarValue) -> Matcher:
+    """An ordering of a payload number with a numeric scalar, both taken as doubles."""
+    right = _as_double(value.value)
+    assert right is not None
+    slow = path.resolve
+    segments = path.segments
+    key = segments[0] if len(segments) == 1 else None
+    resolve = _resolver(path)
+
+    def field_order(payload: object, context: EvaluationContext) -> bool:
+        if key is not None and payload.__class__ is dict:
+            found = payload.get(key, ABSENT)
+        else:
+            found = resolve(payload) if key is None else slow(payload)
+        cls = found.__class__
+        if cls is float:
+            return order(found, right)
+        if cls is int:
+            if -_EXACT <= found <= _EXACT:
+                return order(found, right)
+            return order(_as_double(found), right)
+        return False
+
+    return field_order
+
+
+def _never(payload: object, context: EvaluationContext) -> bool:
+    return False
+
+
+def _always(payload: object, context: EvaluationContext) -> bool:
+    return True
+
+
+def compile_condition(condition: Condition) -> Matcher:
+    """``condition`` as a closure ``matcher(payload, context) -> bool``: the semantics of
+    the module docstring, with every decision that depends only on the condition made
+    once."""
     match condition:
         case FieldEq(path, value):
-            found = path.resolve(payload)
-            return found is not ABSENT and json_equals(found, value)
+            resolve, equals = _resolver(path), _equality(value)
+
+            def field_eq(payload: object, context: EvaluationContext) -> bool:
+                found = resolve(payload)
+                return found is not ABSENT and equals(found)
+
+            return field_eq
         case FieldNeq(path, value):
-            found = path.resolve(payload)
-            return found is not ABSENT and not json_equals(found, value)
+            resolve, equals = _resolver(path), _equality(value)
+
+            def field_neq(payload: object, context: EvaluationContext) -> bool:
+                found = resolve(payload)
+                return found is not ABSENT and not equals(found)
+
+            return field_neq
         case (
             FieldGt(path, value)
             | FieldLt(path, value)
             | FieldGte(path, value)
             | FieldLte(path, value)
         ):
-            return _compare(condition, path.resolve(payload), value)
+            if value.kind not in (ScalarKind.INTEGER, ScalarKind.FLOAT):
+                return _never
+            return _ordering(_ORDERINGS[type(condition)], path, value)
         case FieldIn(path, values):
-            found = path.resolve(payload)
-            return found is not ABSENT and any(json_equals(found, v) for v in values)
+            resolve = _resolver(path)
+            options = tuple(_equality(v) for v in values)
+
+            def field_in(payload: object, context: EvaluationContext) -> bool:
+                found = resolve(payload)
+                return found is not ABSENT and any(equals(found) for equals in options)
+
+            return field_in
         case FieldExists(path):
-            return path.resolve(payload) is not ABSENT
+            resolve = _resolver(path)
+            return lambda payload, context: resolve(payload) is not ABSENT
         case FieldAbsent(path):
-            found = path.resolve(payload)
-            return found is ABSENT or found is None
+            resolve = _resolver(path)
+
+            def field_absent(payload: object, context: EvaluationContext) -> bool:
+                found = resolve(payload)
+                return found is ABSENT or found is None
+
+            return field_absent
         case FieldMatches(path, pattern):
-            found = path.resolve(payload)
-            return isinstance(found, str) and pattern.matches(found)
+            resolve, glob = _resolver(path), pattern.matches
+
+            def field_matches(payload: object, context: EvaluationContext) -> bool:
+                found = resolve(payload)
+                return isinstance(found, str) and glob(found)
+
+            return field_matches
         case TagEq(key, value):
-            return context.tags.get(key) == value
+            return lambda payload, context: context.tags.get(key) == value
         case TagExists(key):
-            return key in context.tags
+            return lambda payload, context: key in context.tags
         case TagAbsent(key):
-            return key not in context.tags
+            return lambda payload, context: key not in context.tags
         case SourceNode(node_id):
-            return context.source_node is not None and context.source_node == node_id
+            return lambda payload, context: context.source_node == node_id
         case ArrivedOnPort(port_id):
-            return context.arrival_port is not None and context.arrival_port == port_id
+            return lambda payload, context: context.arrival_port == port_id
         case HopCountGt(n):
-            return context.hop_count > n
+            return lambda payload, context: context.hop_count > n
         case HopCountLte(n):
-            return context.hop_count <= n
+            return lambda payload, context: context.hop_count <= n
         case WorkflowIs(workflow_id):
-            return context.workflow_id is not None and context.workflow_id == workflow_id
+            return lambda payload, context: context.workflow_id == workflow_id
         case ExecutionMetadataEq(key, value):
-            return context.execution_metadata.get(key) == value
+            return lambda payload, context: context.execution_metadata.get(key) == value
         case And(conditions):
-            return all(condition_matches(c, payload, context) for c in conditions)
+            parts = tuple(compile_condition(c) for c in conditions)
+
+            def all_of(payload: object, context: EvaluationContext) -> bool:
+                for part in parts:  # noqa: SIM110 - a loop, not a generator, per packet
+                    if not part(payload, context):
+                        return False
+                return True
+
+            return all_of
         case Or(conditions):
-            return any(condition_matches(c, payload, context) for c in conditions)
+            parts = tuple(compile_condition(c) for c in conditions)
+
+            def any_of(payload: object, context: EvaluationContext) -> bool:
+                for part in parts:  # noqa: SIM110 - a loop, not a generator, per packet
+                    if part(payload, context):
+                        return True
+                return False
+
+            return any_of
         case Not(inner):
-            return not condition_matches(inner, payload, context)
+            part = compile_condition(inner)
+            return lambda payload, context: not part(payload, context)
         case Always():
-            return True
+            return _always
         case Never():
-            return False
+            return _never
     raise TypeError(f"unknown condition variant {type(condition).__name__}")
 
 
@@ -208,17 +452,7 @@ def json_equals(value: object, scalar: ScalarValue) -> bool:
     any number equals a ``Float`` when equal as doubles; a ``bool`` equals a ``Boolean``;
     ``None`` equals ``Null``. Everything else is unequal.
     """
-    kind = scalar.kind
-    if kind is ScalarKind.STRING:
-        return isinstance(value, str) and value == scalar.value
-    if kind is ScalarKind.INTEGER:
-        return type(value) is int and I64_MIN <= value <= I64_MAX and value == scalar.value
-    if kind is ScalarKind.FLOAT:
-        number = _as_double(value)
-        return number is not None and number == scalar.value
-    if kind is ScalarKind.BOOLEAN:
-        return type(value) is bool and value == scalar.value
-    return value is None
+    return _equality(scalar)(value)
 
 
 def _as_double(value: object) -> float | None:
@@ -231,19 +465,3 @@ def _as_double(value: object) -> float | None:
         except OverflowError:
             return float("inf") if value > 0 else float("-inf")
     return None
-
-
-def _compare(condition: Condition, found: object, scalar: ScalarValue) -> bool:
-    if found is ABSENT or scalar.kind not in (ScalarKind.INTEGER, ScalarKind.FLOAT):
-        return False
-    left = _as_double(found)
-    right = _as_double(scalar.value)
-    if left is None or right is None:
-        return False
-    if isinstance(condition, FieldGt):
-        return left > right
-    if isinstance(condition, FieldLt):
-        return left < right
-    if isinstance(condition, FieldGte):
-        return left >= right
-    return left <= right
