@@ -28,6 +28,7 @@ from pureflow.core import (
     NodeExecutor,
     NodeFunction,
     PureflowError,
+    RuleNode,
 )
 from pureflow.engine import (
     InProcessBackend,
@@ -164,11 +165,13 @@ class _Executors:
 
     def __init__(self, workflow: WorkflowDefinition, nodes: Nodes) -> None:
         ids = [str(node.id) for node in workflow.nodes]
+        # A rule node runs its own rule set unless the test gives it an executor.
+        rule_nodes = {str(node.id): node.rule_set for node in workflow.nodes if node.rule_set}
         self._shared: NodeExecutor | None = None
         self._by_id: dict[str, NodeExecutor] = {}
         if isinstance(nodes, Mapping):
             unknown = [key for key in nodes if key not in ids]
-            missing = [node for node in ids if node not in nodes]
+            missing = [node for node in ids if node not in nodes and node not in rule_nodes]
             problems = []
             if missing:
                 problems.append("no executor for " + ", ".join(f"`{n}`" for n in missing))
@@ -182,6 +185,9 @@ class _Executors:
                     f"workflow `{workflow.id}`: {'; '.join(problems)} (workflow nodes: {listed})"
                 )
             self._by_id = {key: _executor(key, spec) for key, spec in nodes.items()}
+            for node_id, rule_set in rule_nodes.items():
+                if node_id not in self._by_id and rule_set is not None:
+                    self._by_id[node_id] = RuleNode(rule_set)
         else:
             self._shared = _executor("*", nodes)
 
@@ -278,8 +284,9 @@ async def run_workflow(
 
     * ``workflow``: a :class:`~pureflow.workflow.WorkflowDefinition` or a document path;
     * ``nodes``: ``{node_id: executor}`` with exactly the workflow's nodes (a missing or
-      unknown id raises :class:`~pureflow.testkit.BuilderError` listing them all), or
-      one executor for every node; ``async def`` functions are accepted as executors;
+      unknown id raises :class:`~pureflow.testkit.BuilderError` listing them all; a rule
+      node may be left out: it runs its rule set), or one executor for every node;
+      ``async def`` functions are accepted as executors;
     * ``policy``: the engine's :class:`~pureflow.engine.RunPolicy` (default: fail-fast,
       no watchdog, capacity 1);
     * ``execution``: the execution id (attempt 1) or an ``ExecutionMetadata``;
