@@ -215,6 +215,15 @@ WASM_KINDS = {
     "wasm": ("cases.wasm_node:wasm", ("pureflow.engine", "pureflow.wasm")),
 }
 
+#: A rule node against a hand-written ``if`` chain (``cases/rule_node.py``): the rule
+#: counts, what each kind runs and needs, and packets per measurement by size.
+RULE_COUNTS = (10, 100)
+RULES_KINDS = {
+    "if-chain": ("cases.rule_node:if_chain", ("pureflow.engine",)),
+    "rule-node": ("cases.rule_node:rule_node", ("pureflow.engine", "pureflow.rules")),
+}
+RULES_PACKETS = {SIZES["tiny"]: 500, SIZES["small"]: 10_000, SIZES["full"]: 50_000}
+
 #: Libraries whose versions go into the machine details.
 VERSIONED = (
     "bytewax",

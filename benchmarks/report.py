@@ -92,7 +92,7 @@ def describe(sample: dict[str, Any]) -> str:
 def errors(report: dict[str, Any]) -> list[str]:
     """The ids of every row or entry that failed."""
     found: list[str] = []
-    for name in ("throughput", "memory", "static", "cpu", "wasm"):
+    for name in ("throughput", "memory", "static", "cpu", "wasm", "rules"):
         found += [entry["id"] for entry in report.get(name, []) if "error" in entry]
     if report["startup"] and "error" in report["startup"]:
         found.append(report["startup"]["id"])
@@ -380,6 +380,27 @@ def render_wasm(entries: list[dict[str, Any]], markdown: bool) -> list[str]:
     return ["", title, "", table(header, cells, markdown)]
 
 
+def render_rules(entries: list[dict[str, Any]], markdown: bool) -> list[str]:
+    header = [
+        "rules", "if chain packets/s", "rule node packets/s", "rule node / if chain",
+        "peak RSS MiB (if chain / rule node)",
+    ]  # fmt: skip
+    cells: list[list[str]] = []
+    for r in entries:
+        if "ratio" in r:
+            chain, node = r["if_chain_packets_per_second"], r["rule_node_packets_per_second"]
+            rss = f"{r['if_chain_peak_rss_mib']:.1f} / {r['rule_node_peak_rss_mib']:.1f}"
+            cells.append([str(r["rules"]), f"{chain:,.0f}", f"{node:,.0f}", f"{r['ratio']:.3f}"])
+            cells[-1].append(rss)
+        else:
+            cells.append([str(r["rules"]), "-", "-", _status(r), "-"])
+    if not cells:
+        return []
+    packets = entries[0]["packets"]
+    title = f"### Rule evaluation (first match over amount bands, {packets:,} packets)"
+    return ["", title, "", table(header, cells, markdown)]
+
+
 def render(report: dict[str, Any], markdown: bool) -> str:
     """The whole report as text: a header, one table per section, then the targets."""
     machine = report["machine"]
@@ -397,6 +418,7 @@ def render(report: dict[str, Any], markdown: bool) -> str:
     out += render_startup(report["startup"], markdown)
     out += render_cpu(report["cpu"], markdown)
     out += render_wasm(report.get("wasm", []), markdown)
+    out += render_rules(report.get("rules", []), markdown)
     verdicts = [[v["target"], v["need"], v["measured"], v["verdict"]] for v in report["targets"]]
     out += [
         "",

@@ -15,7 +15,9 @@ the peer libraries installed. Sections, each interleaved round by round:
 * ``startup``: ``pureflow validate`` on a small document against ``python -c pass``;
 * ``cpu``: CPU-bound branches in worker processes, one branch against two;
 * ``wasm``: a WebAssembly node against the same node in Python, per batch size: packets/s
-  of each and the WASM node's overhead per packet.
+  of each and the WASM node's overhead per packet;
+* ``rules``: a rule node with 10 and 100 rules against a hand-written ``if`` chain doing
+  the same routing in a Python node: packets/s of each and their ratio, round by round.
 
 Every measurement runs in a fresh subprocess (``benchmarks/child.py``), so its peak RSS is
 its own and no case warms up or pollutes another. The table shows medians over the rounds.
@@ -52,6 +54,9 @@ from registry import (
     MEMORY_LIMIT_MIB,
     MEMORY_PAYLOAD,
     REFERENCE_CAPACITY,
+    RULE_COUNTS,
+    RULES_KINDS,
+    RULES_PACKETS,
     SIZES,
     STARTUP_LIMIT,
     VERSIONED,
@@ -401,6 +406,56 @@ def run_wasm(plan: Plan) -> list[dict[str, Any]]:
     return results
 
 
+def run_rules(plan: Plan) -> list[dict[str, Any]]:
+    """The rule node against the ``if`` chain per rule count; the ratio taken round by round."""
+    counts = sorted(
+        {n for n in RULE_COUNTS for kind in RULES_KINDS if plan.wants(f"rules/{kind}/{n}")}
+    )
+    packets = RULES_PACKETS[plan.size]
+    # Both kinds of a selected rule count run: the ratio needs the pair.
+    pairs = [(n, kind) for n in counts for kind in RULES_KINDS]
+    samples: dict[tuple[int, str], list[dict[str, Any]]] = {pair: [] for pair in pairs}
+    runnable: list[tuple[int, str]] = []
+    for n, kind in pairs:
+        reason = missing_requirement(RULES_KINDS[kind][1])
+        if reason is None:
+            runnable.append((n, kind))
+        else:
+            samples[(n, kind)].append({"skipped": reason, "round": 0})
+    for round_index in range(plan.rounds):
+        for n, kind in rotated(runnable, round_index):
+            sample = run_child(RULES_KINDS[kind][0], [packets, n], plan.size.timeout)
+            sample["round"] = round_index
+            samples[(n, kind)].append(sample)
+            progress(f"[rules] {kind} {n} rules: {describe(sample)}")
+    results: list[dict[str, Any]] = []
+    for n in counts:
+        chain, node = samples[(n, "if-chain")], samples[(n, "rule-node")]
+        entry: dict[str, Any] = {
+            "id": f"rules/{n}",
+            "rules": n,
+            "packets": packets,
+            "samples": {"if_chain": chain, "rule_node": node},
+        }
+        bad = outcome(chain + node)
+        if bad is not None:
+            results.append(entry | bad)
+            continue
+        by_round = {s["round"]: s for s in chain}
+        ratios = [rate(s) / rate(by_round[s["round"]]) for s in node if s["round"] in by_round]
+        results.append(
+            entry
+            | {
+                "if_chain_packets_per_second": statistics.median(rate(s) for s in chain),
+                "rule_node_packets_per_second": statistics.median(rate(s) for s in node),
+                "ratio": statistics.median(ratios),
+                "if_chain_peak_rss_mib": statistics.median(s["peak_rss_kib"] for s in chain) / 1024,
+                "rule_node_peak_rss_mib": statistics.median(s["peak_rss_kib"] for s in node) / 1024,
+            }
+        )
+    return results
+
+
 # -- machine details --------------------------------------------------------------------
 
 
@@ -450,6 +505,7 @@ SECTIONS: dict[str, Callable[[Plan], Any]] = {
     "startup": run_startup,
     "cpu": run_cpu,
     "wasm": run_wasm,
+    "rules": run_rules,
 }
 
 
@@ -461,6 +517,7 @@ def all_ids(size: Size) -> list[str]:
     ids += ["startup/pureflow-validate"]
     ids += [f"cpu/{case.system}" for case in CPU_CASES]
     ids += [f"wasm/{kind}/batch{batch}" for batch in WASM_BATCH_SIZES for kind in WASM_KINDS]
+    ids += [f"rules/{kind}/{n}" for n in RULE_COUNTS for kind in RULES_KINDS]
     return ids
 
 

@@ -181,7 +181,7 @@ def test_every_package_builds_an_sdist_and_a_wheel(build: Build) -> None:
     assert sorted(build.dists) == sorted(
         tomllib.loads((p / "pyproject.toml").read_text())["project"]["name"] for p in PACKAGES
     )
-    assert len(build.dists) == 14
+    assert len(build.dists) == 15
 
 
 def test_metadata_is_complete(build: Build) -> None:
@@ -403,6 +403,7 @@ def test_introspection_alone(build: Build, tmp_path: Path) -> None:
     env = fresh_env(build, tmp_path, "the runtime-free tool layer: no anyio, no wasmtime, no click")
     assert ours(env) == {
         "pureflow-types",
+        "pureflow-rules",
         "pureflow-workflow",
         "pureflow-contract",
         "pureflow-introspection",
@@ -543,6 +544,7 @@ def test_test_kit_in_a_sample_project(build: Build, tmp_path: Path) -> None:
     env = fresh_env(build, tmp_path, "the pytest plugin, for your own test suite")
     assert ours(env) == {
         "pureflow-types",
+        "pureflow-rules",
         "pureflow-workflow",
         "pureflow-format",
         "pureflow-contract",

@@ -112,6 +112,7 @@ def record_kinds() -> dict[str, set[str]]:
         "queue_pressure": {str(k.value) for k in QueuePressureKind},
         "error": {str(k.value) for k in ErrorRecordKind},
         "external_effect": {str(k.value) for k in ExternalEffectKind},
+        "rule_eval": {"rule_eval"},
     }
 
 
@@ -133,6 +134,7 @@ def api_records() -> dict[str, dict[str, Any]]:
         NodeContext,
         QueuePressureKind,
         QueuePressureRecord,
+        RuleEvalRecord,
     )
     from pureflow.types import MessageId, PortId, WorkflowId
     from pureflow.workflow import PortDirection
@@ -152,6 +154,14 @@ def api_records() -> dict[str, dict[str, Any]]:
         ),
         ErrorRecord.workflow_failed(WorkflowId("flow"), execution, ExecutionError("x"), diagnostic),
         ExternalEffectRecord.requested(ctx, "clock", "read", "now"),
+        RuleEvalRecord(
+            ctx,
+            rule_set_id="rs",
+            strategy="first_match",
+            matched_rule="r",
+            action_taken={"kind": "route", "port": "out"},
+            rules_evaluated=1,
+        ),
     ]
     return {r.record_type: r.to_json_value() for r in records}
 

@@ -40,6 +40,7 @@ WORKFLOW_EXAMPLES = {
     "retry-feedback-loop": "retry-loop.workflow.json",
     "word-frequency": "word-frequency.workflow.toml",
     "sensor-aggregation": "sensor-aggregation.workflow.json",
+    "rules-routing": "rules-routing.workflow.json",
 }
 
 CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.MULTILINE | re.DOTALL)

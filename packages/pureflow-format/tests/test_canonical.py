@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pureflow.format import format_for_path, parse_raw, raw_to_canonical_json, read_document_text
+from pureflow.format import (
+    format_for_path,
+    parse_raw,
+    raw_to_canonical_json,
+    read_document_text,
+    rule_sources_for,
+)
 from pureflow_format_testdata import (
     BASE_TOML,
     BASE_YAML,
@@ -75,7 +81,8 @@ def test_conformance_examples_round_trip(path: Path) -> None:
     raw = parse_raw(read_document_text(path), format_for_path(path))
     again = parse_raw(raw_to_canonical_json(raw), JSON)
     assert again == raw
-    assert again.to_workflow() == raw.to_workflow()
+    rule_sources = rule_sources_for(path)  # a rule_set_ref is relative to the document
+    assert again.to_workflow(rule_sources) == raw.to_workflow(rule_sources)
     assert raw_to_canonical_json(again) == raw_to_canonical_json(raw)
 
 

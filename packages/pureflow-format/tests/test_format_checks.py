@@ -261,13 +261,18 @@ def test_malformed_components(component: str) -> None:
     assert err.diagnostics[0].location == "/nodes/0/component"
 
 
-def test_rule_sets_are_ignored_by_parse_workflow() -> None:
+def test_rule_sets_are_checked_by_parse_workflow() -> None:
     def change(document):
         document["nodes"][0]["rule_set"] = {"not": "a rule set"}
         document["nodes"][1]["rule_set"] = {"x": 1}
         document["nodes"][1]["rule_set_ref"] = "does/not/exist.json"
 
-    assert parse_workflow(jdoc(change), JSON).id == "flow"
+    with pytest.raises(WorkflowDocumentError) as caught:
+        parse_workflow(jdoc(change), JSON)
+    assert [(d.code, d.location) for d in caught.value.diagnostics] == [
+        ("rule_set.parse", "/nodes/0/rule_set"),
+        ("rule_set.conflict", "/nodes/1/rule_set_ref"),
+    ]
 
 
 def test_to_workflow_on_raw_documents() -> None:

@@ -15,14 +15,17 @@ from pureflow.format import (
     RuleFileReadError,
     RuleSourceParseError,
     SourceRegistry,
+    UnknownEmbeddedRuleSet,
     UnknownScheme,
     WorkflowDocumentError,
-    load_workflow_with_rules,
+    load_workflow,
     parse_raw,
     resolve_rule_sets,
 )
+from pureflow.format.documents import RawWorkflowDocument
 from pureflow.format.rule_sources import uri_scheme
-from pureflow.workflow.rules import RuleSet, parse_rule_set, rule_set_to_json
+from pureflow.rules import RuleSet, parse_rule_set, rule_set_to_json
+from pureflow.workflow import WorkflowDefinition
 from pureflow_format_testdata import EXAMPLES, JSON, YAML, base
 
 RULES_FILE = EXAMPLES / "workloads" / "rules-content-routing.fast-path.rules.json"
@@ -46,51 +49,60 @@ def raw_of(document: dict[str, Any]):
     return parse_raw(json.dumps(document, indent=2), JSON)
 
 
+def rule_sets(workflow: WorkflowDefinition) -> dict[str, RuleSet]:
+    return {node.id: node.rule_set for node in workflow.nodes if node.rule_set is not None}
+
+
+def loaded(
+    source: RawWorkflowDocument | dict[str, Any], registry: SourceRegistry | None = None
+) -> dict[str, RuleSet]:
+    raw = source if isinstance(source, RawWorkflowDocument) else raw_of(source)
+    return rule_sets(raw.to_workflow(registry))
+
+
 def rule_error(document: dict[str, Any], registry: SourceRegistry | None = None):
     with pytest.raises(WorkflowDocumentError) as caught:
-        load_workflow_with_rules(raw_of(document), registry)
+        raw_of(document).to_workflow(registry)
     return caught.value
 
 
 def test_the_rules_example_loads_with_its_sidecar_file() -> None:
-    loaded = load_workflow_with_rules(
-        EXAMPLES / "workloads" / "rules-content-routing.workflow.json"
-    )
-    assert list(loaded.rule_sets) == ["router-inline", "router-sidecar"]
-    assert loaded.rule_sets["router-sidecar"] == parse_rule_set(RULE_SET)
-    assert loaded.workflow.id == "rules-content-routing"
+    workflow = load_workflow(EXAMPLES / "workloads" / "rules-content-routing.workflow.json")
+    found = rule_sets(workflow)
+    assert list(found) == ["router-inline", "router-sidecar"]
+    assert found["router-sidecar"] == parse_rule_set(RULE_SET)
+    assert workflow.id == "rules-content-routing"
 
 
 def test_inline_rule_set() -> None:
-    loaded = load_workflow_with_rules(raw_of(router_document(rule_set=RULE_SET)))
-    assert isinstance(loaded.rule_sets["router"], RuleSet)
-    assert rule_set_to_json(loaded.rule_sets["router"])["id"] == "payment-router-audit"
+    found = loaded(router_document(rule_set=RULE_SET))
+    assert isinstance(found["router"], RuleSet)
+    assert rule_set_to_json(found["router"])["id"] == "payment-router-audit"
 
 
-def test_no_rule_sets_gives_an_empty_map() -> None:
-    assert load_workflow_with_rules(raw_of(base())).rule_sets == {}
+def test_no_rule_sets_gives_none() -> None:
+    assert loaded(base()) == {}
 
 
 def test_reference_resolves_against_the_base_dir(tmp_path: Path) -> None:
     shutil.copy(RULES_FILE, tmp_path / "router.rules.json")
     document = router_document(rule_set_ref="router.rules.json")
-    loaded = load_workflow_with_rules(raw_of(document), SourceRegistry.with_base_dir(tmp_path))
-    assert "router" in loaded.rule_sets
+    assert "router" in loaded(document, SourceRegistry.with_base_dir(tmp_path))
 
 
 def test_reference_resolves_against_the_workflow_folder(tmp_path: Path) -> None:
     shutil.copy(RULES_FILE, tmp_path / "router.rules.json")
     path = tmp_path / "flow.json"
     path.write_text(json.dumps(router_document(rule_set_ref="router.rules.json")), "utf-8")
-    assert "router" in load_workflow_with_rules(path).rule_sets
-    assert "router" in load_workflow_with_rules(str(path)).rule_sets
+    assert "router" in rule_sets(load_workflow(path))
+    assert "router" in rule_sets(load_workflow(str(path)))
 
 
 def test_file_scheme_is_registered_by_default(tmp_path: Path) -> None:
     target = tmp_path / "r.json"
     shutil.copy(RULES_FILE, target)
     document = router_document(rule_set_ref=f"file://{target}")
-    assert "router" in load_workflow_with_rules(raw_of(document)).rule_sets
+    assert "router" in loaded(document)
     registry = SourceRegistry(tmp_path)
     assert registry.load("file://r.json") == parse_rule_set(RULE_SET)
     assert registry.load("FILE://r.json") == parse_rule_set(RULE_SET)
@@ -145,7 +157,7 @@ def test_graph_errors_come_before_rule_set_errors() -> None:
     document = router_document(rule_set={"bad": 1})
     document["id"] = "bad id"
     err = rule_error(document)
-    assert [d.code for d in err.diagnostics] == ["format.identifier"]
+    assert [d.code for d in err.diagnostics] == ["format.identifier", "rule_set.parse"]
 
 
 def test_yaml_rule_set_errors_have_positions() -> None:
@@ -160,7 +172,7 @@ nodes:
 edges: []
 """
     with pytest.raises(WorkflowDocumentError) as caught:
-        load_workflow_with_rules(parse_raw(text, YAML))
+        parse_raw(text, YAML).to_workflow()
     first = caught.value.diagnostics[0]
     assert first.code == "rule_set.parse"
     assert first.line == 7
@@ -239,11 +251,75 @@ def test_resolve_rule_sets_inlines_references(tmp_path: Path) -> None:
     assert resolved.edges == raw.edges
     assert resolved.id == raw.id
     assert raw.nodes[2].rule_set_ref == "router.rules.json"
-    again = load_workflow_with_rules(resolved)
-    assert again.rule_sets["router"] == parse_rule_set(RULE_SET)
+    assert loaded(resolved)["router"] == parse_rule_set(RULE_SET)
 
 
 def test_resolve_rule_sets_reports_problems() -> None:
     with pytest.raises(WorkflowDocumentError) as caught:
         resolve_rule_sets(raw_of(router_document(rule_set_ref="nowhere://x")))
     assert caught.value.diagnostics[0].code == "rule_set.resolve"
+
+
+def test_embedded_scheme_names_rule_sets_given_in_code() -> None:
+    registry = SourceRegistry().embed("audit", parse_rule_set(RULE_SET))
+    document = router_document(rule_set_ref="embedded://audit")
+    assert loaded(document, registry)["router"].id == "payment-router-audit"
+    err = rule_error(router_document(rule_set_ref="embedded://other"), registry)
+    assert err.diagnostics[0].message == (
+        "node 2 rule set is invalid: failed to resolve rule_set_ref: no embedded rule set "
+        "named `other` (embedded: `audit`)"
+    )
+    with pytest.raises(UnknownEmbeddedRuleSet):
+        SourceRegistry().load("embedded://x")
+
+
+def test_a_route_to_a_missing_port_points_at_the_rule() -> None:
+    rule_set = json.loads(json.dumps(RULE_SET))
+    # Evaluation order sorts by priority: the document's first rule is evaluated last.
+    rule_set["rules"][0]["priority"] = 99
+    rule_set["rules"][0]["action"] = {"Route": "nope"}
+    err = rule_error(router_document(rule_set=rule_set))
+    (first,) = err.diagnostics
+    assert first.code == "rule_set.unknown_route_port"
+    assert first.message == (
+        "workflow validation failed: rule set `payment-router-audit` rule `high-value` routes "
+        "to output port `nope` not declared on node `router`"
+    )
+    assert first.location == "/nodes/2/rule_set/rules/0/action"
+    assert first.line is not None
+    assert str(err) == f"workflow JSON is invalid: {first.message}"
+
+
+def test_a_misfit_default_action_and_a_referenced_rule_set(tmp_path: Path) -> None:
+    rule_set = dict(RULE_SET, default_action={"DeadLetter": "unrouted"})
+    err = rule_error(router_document(rule_set=rule_set))
+    assert err.diagnostics[0].code == "rule_set.missing_dead_letter_port"
+    assert err.diagnostics[0].location == "/nodes/2/rule_set/default_action"
+    (tmp_path / "r.json").write_text(json.dumps(rule_set), "utf-8")
+    err = rule_error(router_document(rule_set_ref="r.json"), SourceRegistry(tmp_path))
+    assert err.diagnostics[0].code == "rule_set.missing_dead_letter_port"
+    assert err.diagnostics[0].location == "/nodes/2/rule_set_ref"
+
+
+def test_a_condition_misfit_points_at_the_condition() -> None:
+    rule_set = json.loads(json.dumps(RULE_SET))
+    rule_set["rules"][1]["condition"] = {"SourceNode": {"node_id": "ghost"}}
+    err = rule_error(router_document(rule_set=rule_set))
+    assert [(d.code, d.location) for d in err.diagnostics] == [
+        ("rule_set.unknown_source_node", "/nodes/2/rule_set/rules/1/condition")
+    ]
+
+
+def test_graph_problems_then_rule_set_problems_then_misfits() -> None:
+    document = router_document(rule_set=dict(RULE_SET, default_action={"Route": "nope"}))
+    document["nodes"][0]["rule_set"] = {"bad": 1}
+    document["edges"].append(
+        {"source": {"node": "ghost", "port": "out"}, "target": {"node": "router", "port": "x"}}
+    )
+    err = rule_error(document)
+    assert [d.code for d in err.diagnostics] == [
+        "graph.unknown_node",
+        "graph.unknown_port",
+        "rule_set.parse",
+        "rule_set.unknown_route_port",
+    ]

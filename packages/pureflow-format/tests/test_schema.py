@@ -26,12 +26,14 @@ import pytest
 from jsonschema import Draft202012Validator
 from pureflow.format import (
     ManifestError,
+    SourceRegistry,
     WorkflowDocumentError,
     format_for_path,
     parse_wasm_manifest,
     parse_workflow,
     plain_value,
     read_document_text,
+    rule_sources_for,
     wasm_manifest_json_schema,
     workflow_json_schema,
 )
@@ -51,9 +53,9 @@ WORKFLOW = Draft202012Validator(workflow_json_schema())
 MANIFEST = Draft202012Validator(wasm_manifest_json_schema())
 
 
-def parser_accepts(text: str | bytes, fmt) -> bool:
+def parser_accepts(text: str | bytes, fmt, rule_sources: SourceRegistry | None = None) -> bool:
     try:
-        parse_workflow(text, fmt)
+        parse_workflow(text, fmt, rule_sources=rule_sources)
     except WorkflowDocumentError:
         return False
     return True
@@ -157,7 +159,7 @@ def test_schemas_are_fresh_copies() -> None:
 def test_conformance_examples_pass_parser_and_schema(path: Path) -> None:
     fmt = format_for_path(path)
     text = read_document_text(path)
-    assert parser_accepts(text, fmt)
+    assert parser_accepts(text, fmt, rule_sources_for(path))
     errors = list(WORKFLOW.iter_errors(plain_value(text, fmt)))
     assert errors == [], errors[0].message if errors else ""
 

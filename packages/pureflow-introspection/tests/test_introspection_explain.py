@@ -6,8 +6,7 @@ import json
 
 from conformance_fixtures import UPSTREAM_EXAMPLES
 from pureflow.introspection import explain_condition, explain_rule_routing_lines
-from pureflow.types import NodeId
-from pureflow.workflow.rules import (
+from pureflow.rules import (
     Always,
     And,
     ArrivedOnPort,
@@ -46,6 +45,7 @@ from pureflow.workflow.rules import (
     WorkflowIs,
     parse_rule_set,
 )
+from pureflow.types import NodeId
 
 WORKLOADS = UPSTREAM_EXAMPLES / "workloads"
 S = ScalarValue

@@ -10,7 +10,7 @@ from pureflow.introspection import (
     UnreachableRule,
     introspect_rule_set,
 )
-from pureflow.workflow.rules import (
+from pureflow.rules import (
     Always,
     And,
     Condition,
@@ -110,18 +110,24 @@ def test_never_is_flagged_under_every_strategy() -> None:
         assert unreachable(rs) == [("n", UnreachableKind.CONDITION_IS_NEVER, None)]
 
 
-def test_always_shadows_later_rules_in_first_match_only() -> None:
+def test_always_shadows_later_rules_in_first_match_and_later_terminal_rules_in_score() -> None:
     rules = [
         rule("a", EQ_GOLD),
         rule("catch-all", Always()),
         rule("x", EQ_GOLD),
         rule("y", Always()),
+        rule("t", Always(), Tag("seen", S.boolean(True))),
     ]
     assert unreachable(rule_set(rules)) == [
         ("x", UnreachableKind.SHADOWED_BY_ALWAYS, "catch-all"),
         ("y", UnreachableKind.SHADOWED_BY_ALWAYS, "catch-all"),
+        ("t", UnreachableKind.SHADOWED_BY_ALWAYS, "catch-all"),
     ]
-    assert unreachable(rule_set(rules, EvaluationStrategy.SCORE)) == []
+    # Score evaluates every rule: a later Tag rule still tags, a later terminal one never wins.
+    assert unreachable(rule_set(rules, EvaluationStrategy.SCORE)) == [
+        ("x", UnreachableKind.SHADOWED_BY_ALWAYS, "catch-all"),
+        ("y", UnreachableKind.SHADOWED_BY_ALWAYS, "catch-all"),
+    ]
 
 
 def test_fix_an_always_tag_rule_shadows_nothing() -> None:

@@ -229,3 +229,40 @@ def test_passive_contracts_mirror_the_graph() -> None:
     assert all(c.retry is RetryDisposition.UNKNOWN for c in contracts)
     assert capabilities[1].ports == (PortCapability.receive("in"), PortCapability.emit("out"))
     assert all(c.effects == () for c in capabilities)
+
+
+def test_rule_nodes_carry_their_rule_set_as_data() -> None:
+    from pureflow.rules import (
+        EvaluationStrategy,
+        FieldGte,
+        FieldPath,
+        Route,
+        Rule,
+        RuleSet,
+        ScalarValue,
+        rule_set_to_json,
+    )
+
+    rule_set = RuleSet.new(
+        "router",
+        EvaluationStrategy.FIRST_MATCH,
+        [Rule("big", FieldGte(FieldPath("amount"), ScalarValue.integer(10)), Route("big"), 1)],
+        Route("small"),
+    )
+    workflow = WorkflowDefinition.from_parts(
+        "flow",
+        [
+            NodeDefinition.of("source", [], ["out"]),
+            NodeDefinition.of("router", ["in"], ["big", "small"], rule_set=rule_set),
+        ],
+        [EdgeDefinition.between(("source", "out"), ("router", "in"))],
+    )
+    report = json.loads(
+        introspection_to_json_text(introspect_workflow(workflow, *passive_contracts(workflow)))
+    )
+    source, router = report["nodes"]
+    assert "rule_set" not in source
+    assert router["rule_set"] == rule_set_to_json(rule_set)
+    assert router["rule_set"]["rules"][0]["condition"] == {
+        "FieldGte": {"path": "amount", "value": {"Integer": 10}}
+    }

@@ -100,6 +100,40 @@ async def test_nodes_must_match_the_workflow() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_rule_node_may_be_left_out_and_runs_its_rules() -> None:
+    from pureflow.rules import Always, EvaluationStrategy, Route, Rule, RuleSet
+    from pureflow.workflow import EdgeDefinition, NodeDefinition, WorkflowDefinition
+
+    rules = RuleSet.new(
+        "all",
+        EvaluationStrategy.FIRST_MATCH,
+        [Rule("all", Always(), Route("out"), 1)],
+        Route("out"),
+    )
+    workflow = WorkflowDefinition.from_parts(
+        "ruled",
+        [
+            NodeDefinition.of("source", [], ["out"]),
+            NodeDefinition.of("router", ["in"], ["out"], rule_set=rules),
+            NodeDefinition.of("sink", ["in"], []),
+        ],
+        [
+            EdgeDefinition.between(("source", "out"), ("router", "in")),
+            EdgeDefinition.between(("router", "out"), ("sink", "in")),
+        ],
+    )
+    sink = CollectingSink()
+    run = await run_workflow(
+        workflow, {"source": ScriptedSource({"out": [{"n": 1}]}), "sink": sink}
+    )
+    assert run.succeeded
+    assert sink.payloads() == [{"n": 1}]
+    assert [p.hops for p in sink.packets()] == [1]
+    with pytest.raises(BindingError, match="node `sink`: nothing runs it"):
+        await run_workflow(workflow, {"source": ScriptedSource()})
+
+
+@pytest.mark.anyio
 async def test_functions_and_shared_executors() -> None:
     seen: list[str] = []
 

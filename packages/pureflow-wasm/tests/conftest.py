@@ -10,6 +10,7 @@ from types import ModuleType
 import pytest
 from pureflow.wasm import CompileCache, PortBatch, WasmComponent, port_batches_from_json
 from pureflow.wasm.build import build_guest, componentize_py_available
+from pureflow.wasm.rules_guest import WIT_RULES_WORLD, WasmRulesGuest, rules_wit_dir
 
 TESTS = Path(__file__).resolve().parent
 GUESTS = TESTS / "guests"
@@ -29,7 +30,20 @@ def _load_guests_module() -> ModuleType:
     return module
 
 
+def _load_module(name: str, filename: str) -> ModuleType:
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, GUESTS / filename)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 wat_guests = _load_guests_module()
+rules_wat = _load_module("pureflow_wasm_rules_wat", "rules_wat.py")
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -89,3 +103,39 @@ def python_guest_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def python_cache(tmp_path_factory: pytest.TempPathFactory) -> CompileCache:
     """One compile cache shared by the Python-guest tests (they compile in ~5 s each)."""
     return CompileCache(tmp_path_factory.mktemp("python-guest-cache"))
+
+
+@pytest.fixture(scope="session", name="rules_wat")
+def rules_wat_fixture() -> ModuleType:
+    """The rules-world WAT helper module (``tests/guests/rules_wat.py``)."""
+    return rules_wat
+
+
+@pytest.fixture(scope="session")
+def rules_echo() -> WasmRulesGuest:
+    """The WAT rules guest that answers with the default action and the context's tags."""
+    return WasmRulesGuest.load(rules_wat.guest_wasm("rules_echo"), cache=False, name="echo")
+
+
+@pytest.fixture(scope="session")
+def rules_error_guest() -> WasmRulesGuest:
+    """The WAT rules guest that always answers err(malformed-rule-set("bad arena"))."""
+    return WasmRulesGuest.load(rules_wat.guest_wasm("rules_error"), cache=False)
+
+
+@pytest.fixture(scope="session")
+def rules_engine(
+    tmp_path_factory: pytest.TempPathFactory, python_cache: CompileCache
+) -> WasmRulesGuest:
+    """The rule engine written in Python (``guests/python_rules``), built and loaded once:
+    every test that uses it shares this one compiled guest."""
+    if not componentize_py_available():  # pragma: no cover - the dev env installs it
+        pytest.skip("componentize-py is not installed (pip install 'pureflow-wasm[build]')")
+    out = tmp_path_factory.mktemp("python-rules-guest") / "rules-engine.wasm"
+    build_guest(
+        GUESTS / "python_rules" / "rules_engine_guest.py",
+        out,
+        wit=rules_wit_dir(),
+        world=WIT_RULES_WORLD,
+    )
+    return WasmRulesGuest.load(out, cache=python_cache, name="rules-engine")

@@ -5,7 +5,9 @@
 * ``component: python:module:attr``: the user's code, imported from the workflow file's
   folder first, then ``sys.path``;
 * ``component: wasm:<path>``: a WebAssembly component (path relative to the workflow;
-  resolved by pureflow-wasm, see :mod:`pureflow.wasm.binding`);
+  resolved by pureflow-wasm, see :mod:`pureflow.wasm.binding`); on a node with a rule
+  set, a rules guest (``pureflow:rules@0.1.0``) that evaluates the node's rules;
+* a ``rule_set`` (or ``rule_set_ref``) and no ``component``: the native rule node;
 * a node named in a ``--wasm-components`` manifest: that component (the original's way);
 * anything else: the original CLI's demo executor (``run`` only).
 
@@ -33,6 +35,7 @@ def base_dir_of(workflow_path: str) -> Path:
 
 
 def needs_binding(workflow: WorkflowDefinition) -> bool:
+    """Whether some node names a component (rule nodes without one need no binding)."""
     return any(node.component is not None for node in workflow.nodes)
 
 

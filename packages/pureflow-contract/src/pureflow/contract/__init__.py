@@ -11,8 +11,10 @@ Everything here is pure data plus checks; nothing runs a node.
   :func:`validate_workflow_capabilities` / :func:`capability_errors`: checks against a
   workflow;
 * :class:`ConfigSchema`, :func:`validate_config`: JSON Schema (Draft 2020-12) for node
-  configuration;
-* :mod:`pureflow.contract.rules`: whether a rule set fits the node hosting it.
+  configuration.
+
+Whether a rule node's rule set fits the node is a graph check
+(:mod:`pureflow.workflow.rule_checks`).
 
 Every error derives from :class:`ContractError` and has a stable ``code``.
 """
@@ -68,24 +70,9 @@ from pureflow.contract.model import (
     RetryDisposition,
     SchemaRef,
 )
-from pureflow.contract.rules import (
-    DEAD_LETTER_PORT,
-    ActionSite,
-    MissingDeadLetterPort,
-    RuleContractViolation,
-    UnknownArrivalPort,
-    UnknownRoutePort,
-    UnknownRuleNode,
-    UnknownSourceNode,
-    UnreachableSourceNode,
-    rule_set_violations,
-    validate_rule_set,
-)
 from pureflow.contract.validation import contract_errors, validate_workflow_contracts
 
 __all__ = [
-    "DEAD_LETTER_PORT",
-    "ActionSite",
     "CapabilityDirectionMismatch",
     "CapabilityValidationError",
     "ConfigProblem",
@@ -108,7 +95,6 @@ __all__ = [
     "InvalidConfigSchema",
     "MissingCapabilityDescriptor",
     "MissingContract",
-    "MissingDeadLetterPort",
     "MissingPortCapability",
     "NodeCapabilities",
     "NodeContract",
@@ -117,27 +103,19 @@ __all__ = [
     "PortContract",
     "PortDirectionMismatch",
     "RetryDisposition",
-    "RuleContractViolation",
     "SchemaMismatch",
     "SchemaRef",
     "UnenforceableEffectCapability",
-    "UnknownArrivalPort",
     "UnknownCapabilityNode",
     "UnknownCapabilityPort",
-    "UnknownRoutePort",
-    "UnknownRuleNode",
-    "UnknownSourceNode",
     "UnknownWorkflowNode",
     "UnknownWorkflowPort",
-    "UnreachableSourceNode",
     "allowed_effects",
     "capability_errors",
     "check_enforceable",
     "contract_errors",
     "enforcement_for",
-    "rule_set_violations",
     "validate_config",
-    "validate_rule_set",
     "validate_workflow_capabilities",
     "validate_workflow_contracts",
 ]

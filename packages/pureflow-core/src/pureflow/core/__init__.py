@@ -23,7 +23,9 @@ The node-facing half of Pureflow, with no engine in it:
 * :mod:`~pureflow.core.wiring`: :func:`wire_edges`, a workflow's edges as ports;
 * :mod:`~pureflow.core.component`: :func:`component` and :class:`Component` (node code
   with its declared ports, config schema and effects, bound by a document's
-  ``component``), :class:`NodeConfig`, :func:`import_object`.
+  ``component``), :class:`NodeConfig`, :func:`import_object`;
+* :mod:`~pureflow.core.rule_node`: :class:`RuleNode`, what a node with a ``rule_set``
+  runs: the rules (:mod:`pureflow.rules`) route, tag, drop or dead-letter each packet.
 
 A node is an ``async`` function of its context and ports::
 
@@ -121,6 +123,7 @@ from pureflow.core.metadata import (
     PortRecorder,
     QueuePressureKind,
     QueuePressureRecord,
+    RuleEvalRecord,
     TieredMetadataPolicy,
     TieredMetadataSink,
     encode_json_line,
@@ -134,8 +137,10 @@ from pureflow.core.packets import (
     MessageRoute,
     Packet,
     PacketPayload,
+    PacketTags,
     PayloadKind,
     PortPacket,
+    TagValue,
     payload_of,
 )
 from pureflow.core.ports import (
@@ -149,6 +154,7 @@ from pureflow.core.ports import (
     SendPermit,
     bounded_edge_channel,
 )
+from pureflow.core.rule_node import RuleEvaluator, RuleNode
 from pureflow.core.scheduling import CHECKPOINT_INTERVAL, YieldBudget
 from pureflow.core.wiring import (
     DEFAULT_EDGE_CAPACITY,
@@ -228,6 +234,7 @@ __all__ = [
     "Packet",
     "PacketBatch",
     "PacketPayload",
+    "PacketTags",
     "PayloadKind",
     "PortError",
     "PortInfo",
@@ -243,8 +250,12 @@ __all__ = [
     "QueuePressureKind",
     "QueuePressureRecord",
     "RetryDisposition",
+    "RuleEvalRecord",
+    "RuleEvaluator",
+    "RuleNode",
     "RunIn",
     "SendPermit",
+    "TagValue",
     "TieredMetadataPolicy",
     "TieredMetadataSink",
     "ValidationError",

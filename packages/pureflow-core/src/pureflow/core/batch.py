@@ -258,6 +258,7 @@ class Batch(Sequence[Packet]):
             packet._mid = self._prefix
             packet._seq = self._seq0 + i
         packet._held = None
+        packet._tags = None
         packet.workflow_id = self.workflow_id
         packet.execution = self.execution
         packet.route = self.route

@@ -9,6 +9,9 @@
 * :class:`Packet` (alias :data:`PortPacket`): the envelope. It is flat and slotted so
   that moving one through an edge costs little: the header fields are attributes, and
   :attr:`Packet.metadata` builds the :class:`MessageMetadata` view on demand.
+* :class:`PacketTags`: the tags and the rule-hop count a packet carries once a rule node
+  forwarded it (:attr:`Packet.tags`, :attr:`Packet.hops`); every copy of the packet
+  (fan-out, :meth:`Packet.with_payload`...) keeps them, so rules downstream can test them.
 
 Plain values become payloads by their type (:func:`payload_of`): ``bytes`` (and ``str``,
 UTF-8 encoded) a byte payload, JSON data (``dict``, ``list``, ``tuple``, ``int``,
@@ -35,7 +38,8 @@ from __future__ import annotations
 import builtins
 import enum
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, Final, TypeAlias
 
 from pureflow.core.context import ExecutionMetadata
@@ -348,6 +352,50 @@ class MessageMetadata:
         )
 
 
+TagValue: TypeAlias = "str | int | float | bool | None"
+"""A tag's value: a JSON scalar, kept with its exact type (``1``, ``1.0`` and ``True``
+are three different values)."""
+
+_NO_TAGS: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+class PacketTags:
+    """Tags (key -> JSON scalar) and the number of rule nodes that forwarded a packet.
+
+    Immutable; rule nodes build a new one for each packet they forward.
+    """
+
+    __slots__ = ("hops", "tags")
+
+    tags: Mapping[str, TagValue]
+    hops: int
+
+    def __init__(self, tags: Mapping[str, TagValue] | None = None, hops: int = 0) -> None:
+        self.tags = MappingProxyType(dict(tags)) if tags else _NO_TAGS
+        self.hops = hops
+
+    def with_hops(self, hops: int) -> PacketTags:
+        """The same tags (shared, not copied) with another hop count."""
+        copy: PacketTags = _new_object(PacketTags)
+        copy.tags = self.tags
+        copy.hops = hops
+        return copy
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PacketTags):
+            return NotImplemented
+        return self.hops == other.hops and _typed(self.tags) == _typed(other.tags)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PacketTags({dict(self.tags)!r}, hops={self.hops})"
+
+
+def _typed(tags: Mapping[str, TagValue]) -> dict[str, tuple[type, TagValue]]:
+    return {key: (type(value), value) for key, value in tags.items()}
+
+
 _new_object = object.__new__
 _new_str = str.__new__
 
@@ -357,18 +405,30 @@ class Packet:
 
     ``Packet(metadata, payload)`` builds one from a :class:`MessageMetadata`;
     :meth:`create` builds one from plain values. The header is also available field by
-    field (``message_id``, ``workflow_id``, ``execution``, ``route``).
+    field (``message_id``, ``workflow_id``, ``execution``, ``route``), and so are the tags
+    rule nodes attach (:attr:`tags`, :attr:`hops`; empty and 0 for a new packet).
     """
 
     # ``message_id`` is a property over ``_mid``/``_seq``: an output port's numbered ids
     # (``{node}-{port}-{n}``) are only joined into a MessageId when first read, which
     # keeps building a packet on the hot path to one object and a few slot stores.
     # ``_held`` is the edge that holds the packet while it is queued (see "Ownership").
-    __slots__ = ("_held", "_mid", "_seq", "execution", "payload", "route", "workflow_id")
+    # ``_tags`` is None until a rule node tags the packet; every copy carries it over.
+    __slots__ = (
+        "_held",
+        "_mid",
+        "_seq",
+        "_tags",
+        "execution",
+        "payload",
+        "route",
+        "workflow_id",
+    )
 
     _mid: str
     _seq: int | None
     _held: object
+    _tags: PacketTags | None
     workflow_id: WorkflowId
     execution: ExecutionMetadata
     route: MessageRoute
@@ -378,6 +438,7 @@ class Packet:
         self._mid = metadata.message_id
         self._seq = None
         self._held = None
+        self._tags = None
         self.workflow_id = metadata.workflow_id
         self.execution = metadata.execution
         self.route = metadata.route
@@ -408,6 +469,24 @@ class Packet:
         return mid
 
     @property
+    def tags(self) -> Mapping[str, TagValue]:
+        """The tags rule nodes attached (read-only; empty for an untagged packet)."""
+        tags = self._tags
+        return _NO_TAGS if tags is None else tags.tags
+
+    @property
+    def hops(self) -> int:
+        """How many rule nodes forwarded this packet (0 for a new packet)."""
+        tags = self._tags
+        return 0 if tags is None else tags.hops
+
+    def with_tags(self, tags: PacketTags | None) -> Packet:
+        """A packet with the same header, route and payload, carrying ``tags``."""
+        packet = self._rebuild(self.route, self.payload)
+        packet._tags = tags
+        return packet
+
+    @property
     def metadata(self) -> MessageMetadata:
         """The header as a :class:`MessageMetadata` (built on each access)."""
         return MessageMetadata(self.message_id, self.workflow_id, self.execution, self.route)
@@ -433,15 +512,7 @@ class Packet:
         """The same header (id and route included) with a new value: the kind stays this
         packet's where the value fits it, else it is chosen by the value's type (see
         :func:`payload_like`)."""
-        packet: Packet = _new_object(Packet)
-        packet._mid = self._mid
-        packet._seq = self._seq
-        packet._held = None
-        packet.workflow_id = self.workflow_id
-        packet.execution = self.execution
-        packet.route = self.route
-        packet.payload = payload_like(self.payload.kind, value)
-        return packet
+        return self._rebuild(self.route, payload_like(self.payload.kind, value))
 
     def with_route(self, route: MessageRoute) -> Packet:
         return self._rebuild(route, self.payload)
@@ -451,6 +522,7 @@ class Packet:
         packet._mid = self._mid
         packet._seq = self._seq
         packet._held = None
+        packet._tags = self._tags
         packet.workflow_id = self.workflow_id
         packet.execution = self.execution
         packet.route = route
@@ -466,6 +538,8 @@ class Packet:
             and self.execution == other.execution
             and self.route == other.route
             and self.payload == other.payload
+            and self.hops == other.hops
+            and _typed(self.tags) == _typed(other.tags)
         )
 
     __hash__ = None  # type: ignore[assignment]

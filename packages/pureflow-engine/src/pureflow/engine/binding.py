@@ -19,7 +19,9 @@ References (DESIGN §3):
   with ``async def run``, a NodeExecutor object, or a function marked ``in_process``;
 * any other ``scheme:rest`` (``wasm:<path>``): handed to the resolver of that scheme
   (``schemes``; by default the ones published under the ``pureflow.component_schemes``
-  entry point group: the WebAssembly package publishes ``wasm``);
+  entry point group: the WebAssembly package publishes ``wasm``); for a node with a rule
+  set, the ``wasm`` resolver loads a *rules guest* that evaluates it;
+* a ``rule_set`` and no ``component``: a :class:`~pureflow.core.RuleNode` running it;
 * no ``component``: the node's code given in ``nodes`` (functions, classes, components
   or executors, bound exactly like a ``python:`` reference), else ``default`` (the demo
   executor for the CLI), else no executor at all.
@@ -55,6 +57,9 @@ Problem codes (stable; :class:`BindingProblem`):
                                    load (discovery only)
 ``binding.duplicate_component``    two different components under one name
                                    (discovery and merging only)
+``binding.rule_node_component``    a node with a rule set names a ``python:`` or
+                                   ``builtin:`` component (only ``wasm:`` rules
+                                   guests evaluate rule sets)
 =================================  ===============================================
 """
 
@@ -78,6 +83,7 @@ from pureflow.core import (
     ImportReferenceError,
     NodeConfig,
     NodeExecutor,
+    RuleNode,
     as_component,
     import_object,
     node_capabilities_for,
@@ -113,6 +119,7 @@ ENTRY_POINT_FAILED: Final = "binding.entry_point_failed"
 DUPLICATE_COMPONENT: Final = "binding.duplicate_component"
 UNKNOWN_NODE: Final = "binding.unknown_node"
 UNBOUND_NODE: Final = "binding.unbound_node"
+RULE_NODE_COMPONENT: Final = "binding.rule_node_component"
 
 BINDING_CODES: Final[tuple[str, ...]] = (
     UNKNOWN_BUILTIN,
@@ -131,6 +138,7 @@ BINDING_CODES: Final[tuple[str, ...]] = (
     DUPLICATE_COMPONENT,
     UNKNOWN_NODE,
     UNBOUND_NODE,
+    RULE_NODE_COMPONENT,
 )
 """Every code a :class:`BindingProblem` can carry."""
 
@@ -532,8 +540,9 @@ def bind_workflow(
     components ``builtin:<name>`` may name. ``schemes``: resolvers of other schemes
     (``wasm:``). ``nodes``: node id -> code (a function, class, component or executor)
     for nodes given in code; it takes precedence over the node's ``component`` and is
-    checked the same way (declared ports, config schema). ``default``: runs the nodes
-    left without code (``None``: such nodes get no executor, which is fine for
+    checked the same way (declared ports, config schema). A node with a rule set and no
+    ``component`` runs it (:class:`~pureflow.core.RuleNode`). ``default``: runs the
+    nodes left without code (``None``: such nodes get no executor, which is fine for
     validation). ``executors``: node id -> a ready executor, used as is (nodes bound by
     other means, such as a WebAssembly manifest). ``require_all``: a node left without
     an executor is a ``binding.unbound_node`` problem (what a run needs).
@@ -568,8 +577,20 @@ def bind_workflow(
             label = f"<code for {node.id}>"
             found: Component | NodeExecutor | None = binder.given(index, node, given[node.id])
         elif reference is not None:
+            if node.rule_set is not None and not reference.startswith("wasm:"):
+                binder.problem(
+                    RULE_NODE_COMPONENT,
+                    node,
+                    f"component `{reference}`: a node with a rule set runs the rules itself; "
+                    "only a `wasm:` rules guest may evaluate them (drop the component)",
+                    f"/nodes/{index}/component",
+                )
+                continue
             label = reference
             found = binder.resolve(index, node, reference)
+        elif node.rule_set is not None:
+            bound[node.id] = BoundNode(node, index, None, None, RuleNode(node.rule_set))
+            continue
         else:
             if default is None and require_all:
                 binder.problem(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
-from pureflow.core import ExecutionError, NodeExecutor
+from pureflow.core import ExecutionError, NodeExecutor, RuleNode
 from pureflow.workflow import NodeDefinition
 
 
@@ -25,7 +25,12 @@ class MissingExecutor(ExecutionError):
 
 
 class MappingRegistry:
-    """Exact lookup by node id; entries for nodes the workflow lacks are ignored."""
+    """Exact lookup by node id; entries for nodes the workflow lacks are ignored.
+
+    A node with a rule set (:attr:`~pureflow.workflow.NodeDefinition.rule_set`) that the
+    mapping does not name runs its rules (:class:`~pureflow.core.RuleNode`), before the
+    fallback is considered.
+    """
 
     __slots__ = ("_executors", "_fallback")
 
@@ -36,7 +41,11 @@ class MappingRegistry:
         self._fallback = fallback
 
     def executor_for(self, node: NodeDefinition) -> NodeExecutor:
-        executor = self._executors.get(node.id, self._fallback)
+        executor = self._executors.get(node.id)
+        if executor is None and node.rule_set is not None:
+            executor = RuleNode(node.rule_set)
+        if executor is None:
+            executor = self._fallback
         if executor is None:
             raise MissingExecutor(node.id)
         return executor

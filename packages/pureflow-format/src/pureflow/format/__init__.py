@@ -13,12 +13,15 @@ Every problem in a document is reported, not only the first:
 line, column), ``str(err)`` in the original's one-line wording, and ``render(source)``
 for a listing. The document shape is the original v1 shape plus optional extensions:
 node ``component`` and ``config``, top-level ``cycles`` (``"reject"`` or ``"allow"``).
+A node's ``rule_set`` (inline) or ``rule_set_ref`` (a path relative to the document, or a
+``file://`` or ``embedded://`` URI) is parsed, loaded and checked against the graph as
+part of loading: the node's :attr:`~pureflow.workflow.NodeDefinition.rule_set`.
 
 Also here: :func:`parse_raw` (decode only), :func:`raw_to_canonical_json`, the JSON
 Schemas generated from the parser's models (:func:`workflow_json_schema`,
 :func:`wasm_manifest_json_schema`), the WASM component manifest
-(:func:`parse_wasm_manifest`) and rule-set resolution (:func:`load_workflow_with_rules`,
-:class:`SourceRegistry`).
+(:func:`parse_wasm_manifest`) and rule-set sources (:class:`SourceRegistry`,
+:func:`resolve_rule_sets`).
 
 Importing this package is cheap: the modules (and pydantic, ruamel.yaml) load on first
 use of a name.
@@ -55,11 +58,12 @@ if TYPE_CHECKING:
         load_workflow,
         parse_workflow,
         read_document_text,
+        rule_sources_for,
     )
     from pureflow.format.manifest import WasmManifest, WasmManifestEntry, parse_wasm_manifest
     from pureflow.format.rule_sources import (
+        EmbeddedRuleSets,
         EmbeddedSource,
-        LoadedWorkflow,
         LocalFsSource,
         RuleFileNotFound,
         RuleFileReadError,
@@ -67,8 +71,8 @@ if TYPE_CHECKING:
         RuleSourceError,
         RuleSourceParseError,
         SourceRegistry,
+        UnknownEmbeddedRuleSet,
         UnknownScheme,
-        load_workflow_with_rules,
         resolve_rule_sets,
     )
     from pureflow.format.schema import wasm_manifest_json_schema, workflow_json_schema
@@ -97,11 +101,12 @@ _EXPORTS: dict[str, str] = {
     "load_workflow": "loading",
     "parse_workflow": "loading",
     "read_document_text": "loading",
+    "rule_sources_for": "loading",
     "WasmManifest": "manifest",
     "WasmManifestEntry": "manifest",
     "parse_wasm_manifest": "manifest",
+    "EmbeddedRuleSets": "rule_sources",
     "EmbeddedSource": "rule_sources",
-    "LoadedWorkflow": "rule_sources",
     "LocalFsSource": "rule_sources",
     "RuleFileNotFound": "rule_sources",
     "RuleFileReadError": "rule_sources",
@@ -109,8 +114,8 @@ _EXPORTS: dict[str, str] = {
     "RuleSourceError": "rule_sources",
     "RuleSourceParseError": "rule_sources",
     "SourceRegistry": "rule_sources",
+    "UnknownEmbeddedRuleSet": "rule_sources",
     "UnknownScheme": "rule_sources",
-    "load_workflow_with_rules": "rule_sources",
     "resolve_rule_sets": "rule_sources",
     "wasm_manifest_json_schema": "schema",
     "workflow_json_schema": "schema",
@@ -121,9 +126,9 @@ __all__ = [
     "DIAGNOSTIC_CODES",
     "Diagnostic",
     "DocumentFormat",
+    "EmbeddedRuleSets",
     "EmbeddedSource",
     "FormatError",
-    "LoadedWorkflow",
     "LocalFsSource",
     "ManifestError",
     "RawEdge",
@@ -136,6 +141,7 @@ __all__ = [
     "RuleSourceError",
     "RuleSourceParseError",
     "SourceRegistry",
+    "UnknownEmbeddedRuleSet",
     "UnknownScheme",
     "UnsupportedExtension",
     "WasmManifest",
@@ -145,7 +151,6 @@ __all__ = [
     "format_for_path",
     "load_raw",
     "load_workflow",
-    "load_workflow_with_rules",
     "parse_raw",
     "parse_wasm_manifest",
     "parse_workflow",
@@ -154,6 +159,7 @@ __all__ = [
     "raw_to_json_value",
     "read_document_text",
     "resolve_rule_sets",
+    "rule_sources_for",
     "wasm_manifest_json_schema",
     "workflow_diagnostics",
     "workflow_json_schema",

@@ -9,7 +9,11 @@ the original reported; the rest follow in the same order:
    (``graph.duplicate_port``), then the ``component`` extension (``format.component``);
 4. each edge in order: source node, source port, target node, target port, capacity
    (``format.capacity``);
-5. the graph (``graph.*`` codes from :func:`pureflow.workflow.graph.graph_errors`).
+5. the graph (``graph.*`` codes from :func:`pureflow.workflow.graph.graph_errors`);
+6. each node's rule set, in node order: the rule set itself (``rule_set.conflict``,
+   ``rule_set.parse``, ``rule_set.resolve``; the node then carries none), then whether it
+   fits its node (the other ``rule_set.*`` codes, located at the rule's action or
+   condition, the default action, or the ``rule_set_ref`` of a referenced rule set).
 
 The graph check still runs when earlier checks failed, over the parts that are valid:
 nodes with a valid id (keeping their valid ports, each once) and edges whose four
@@ -41,6 +45,12 @@ from pureflow.format.documents import (
 from pureflow.format.formats import DocumentFormat
 from pureflow.format.gcpause import paused_gc
 from pureflow.format.locations import Locator
+from pureflow.format.rule_sources import (
+    SourceRegistry,
+    resolve_node_rule_set,
+    rule_set_diagnostic,
+)
+from pureflow.rules import RuleSet
 from pureflow.types import Identifier, IdentifierError, NodeId, PortId, WorkflowId
 from pureflow.workflow import (
     CycleDetected,
@@ -50,6 +60,7 @@ from pureflow.workflow import (
     EdgeDefinition,
     EdgeEndpoint,
     NodeDefinition,
+    RuleSetViolation,
     UnknownNode,
     UnknownPort,
     WorkflowDefinition,
@@ -106,17 +117,70 @@ def component_problem(component: str) -> str | None:
     return f"component `{shown(component)}` must start with one of `python:`, `builtin:`, `wasm:`"
 
 
+class _RuleSets:
+    """Each node's rule set, resolved once; problems kept apart (reported last)."""
+
+    def __init__(self, raw: RawWorkflowDocument, registry: SourceRegistry | None) -> None:
+        self.raw = raw
+        self.registry = registry
+        self.problems: list[Diagnostic] = []
+
+    def resolve(self, index: int) -> RuleSet | None:
+        node = self.raw.nodes[index]
+        if node.rule_set is None and node.rule_set_ref is None:
+            return None
+        if self.registry is None:
+            self.registry = SourceRegistry()
+        outcome = resolve_node_rule_set(index, node.rule_set, node.rule_set_ref, self.registry)
+        if isinstance(outcome, RuleSet):
+            return outcome
+        if outcome is not None:
+            self.problems.append(rule_set_diagnostic(self.raw, index, outcome))
+        return None
+
+    def location(self, index: int, violation: RuleSetViolation) -> Parts:
+        """Where ``violation`` of node ``index``'s rule set is in the document."""
+        return rule_location(self.raw, index, violation.site.index, violation.part)
+
+
+def rule_location(
+    raw: RawWorkflowDocument, node_index: int, rule_index: int | None, part: str | None = None
+) -> Parts:
+    """Where a rule of node ``node_index``'s rule set is in the document, as path parts.
+
+    ``rule_index`` is the rule's position in evaluation order (``None``: the default
+    action); ``part`` (``"action"``, ``"condition"``) narrows it. A referenced rule set
+    points at the node's ``rule_set_ref``. For a rule set that parsed.
+    """
+    node = raw.nodes[node_index]
+    if node.rule_set is None:
+        return ("nodes", node_index, "rule_set_ref")
+    here: Parts = ("nodes", node_index, "rule_set")
+    if rule_index is None:
+        return (*here, "default_action")
+    # The parsed rules are the document's, stable-sorted by priority: undo the sort.
+    raw_rules = node.rule_set["rules"]
+    order = sorted(range(len(raw_rules)), key=lambda i: raw_rules[i]["priority"])
+    where: Parts = (*here, "rules", order[rule_index])
+    return where if part is None else (*where, part)
+
+
 def workflow_diagnostics(
     raw: RawWorkflowDocument,
+    rule_sources: SourceRegistry | None = None,
 ) -> tuple[WorkflowDefinition | None, list[Diagnostic]]:
-    """The validated workflow (None if anything is wrong) and every problem found."""
+    """The validated workflow (None if anything is wrong) and every problem found.
+
+    ``rule_sources`` resolves ``rule_set_ref`` (default: relative to the current directory).
+    """
     out = _Collector(raw.locator)
+    rule_sets = _RuleSets(raw, rule_sources)
     _check_version(raw, out)
     workflow_id = out.identifier(WorkflowId, raw.id, "workflow id", ("id",))
-    nodes, node_indexes = _nodes(raw, out)
+    nodes, node_indexes = _nodes(raw, out, rule_sets)
     edges, edge_indexes = _edges(raw, out)
     cycles = CyclePolicy.ALLOW if raw.cycles == "allow" else CyclePolicy.REJECT
-    if not out.diagnostics and workflow_id is not None:
+    if not out.diagnostics and not rule_sets.problems and workflow_id is not None:
         try:
             graph = WorkflowGraph(nodes, edges, cycles=cycles)
         except WorkflowValidationError:
@@ -131,14 +195,17 @@ def workflow_diagnostics(
         edge_indexes=edge_indexes,
         cycles=cycles,
         out=out,
+        rule_sets=rule_sets,
     )
     return None, out.diagnostics
 
 
-def to_workflow(raw: RawWorkflowDocument) -> WorkflowDefinition:
+def to_workflow(
+    raw: RawWorkflowDocument, rule_sources: SourceRegistry | None = None
+) -> WorkflowDefinition:
     """Validate a raw document; raise :class:`WorkflowDocumentError` listing every problem."""
     with paused_gc():
-        workflow, diagnostics = workflow_diagnostics(raw)
+        workflow, diagnostics = workflow_diagnostics(raw, rule_sources)
     if workflow is None:
         format_ = raw.source_format or DocumentFormat.JSON
         raise WorkflowDocumentError(format_, "format", diagnostics)
@@ -157,7 +224,9 @@ def _check_version(raw: RawWorkflowDocument, out: _Collector) -> None:
         )
 
 
-def _nodes(raw: RawWorkflowDocument, out: _Collector) -> tuple[list[NodeDefinition], list[int]]:
+def _nodes(
+    raw: RawWorkflowDocument, out: _Collector, rule_sets: _RuleSets
+) -> tuple[list[NodeDefinition], list[int]]:
     nodes: list[NodeDefinition] = []
     indexes: list[int] = []
     for index, node in enumerate(raw.nodes):
@@ -184,10 +253,16 @@ def _nodes(raw: RawWorkflowDocument, out: _Collector) -> tuple[list[NodeDefiniti
             if problem is not None:
                 out.add(FORMAT_COMPONENT, problem, ("nodes", index, "component"))
                 component = None
+        rule_set = rule_sets.resolve(index)
         if node_id is not None:
             nodes.append(
                 NodeDefinition(
-                    node_id, tuple(ports["inputs"]), tuple(ports["outputs"]), component, node.config
+                    node_id,
+                    tuple(ports["inputs"]),
+                    tuple(ports["outputs"]),
+                    component,
+                    node.config,
+                    rule_set,
                 )
             )
             indexes.append(index)
@@ -240,7 +315,10 @@ def _graph(
     edge_indexes: Sequence[int],
     cycles: CyclePolicy,
     out: _Collector,
+    rule_sets: _RuleSets,
 ) -> None:
+    index_of = dict(zip((node.id for node in nodes), node_indexes, strict=True))
+    misfits: list[RuleSetViolation] = []
     seen: set[str] = set()
     duplicates: list[int] = []
     for node, index in zip(nodes, node_indexes, strict=True):
@@ -261,8 +339,13 @@ def _graph(
             out.graph(moved, ("edges", index, err.endpoint.value, "port"))
         elif isinstance(err, CycleDetected):
             out.graph(err, _cycle_location(raw, err.cycle))
+        elif isinstance(err, RuleSetViolation):
+            misfits.append(err)
         else:  # pragma: no cover - graph_errors yields only the kinds above
             out.graph(err, ())
+    out.diagnostics.extend(rule_sets.problems)
+    for misfit in misfits:
+        out.graph(misfit, rule_sets.location(index_of[misfit.node_id], misfit))
 
 
 def _cycle_location(raw: RawWorkflowDocument, cycle: Sequence[str]) -> Parts:

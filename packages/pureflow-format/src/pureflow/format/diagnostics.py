@@ -16,8 +16,11 @@ Codes (stable; tools may match on them):
 * graph (from :mod:`pureflow.workflow.errors`): ``graph.duplicate_node``,
   ``graph.duplicate_port``, ``graph.unknown_node``, ``graph.unknown_port``,
   ``graph.cycle``;
-* rule sets (``load_workflow_with_rules``): ``rule_set.conflict``, ``rule_set.parse``,
-  ``rule_set.resolve``.
+* rule sets: ``rule_set.conflict``, ``rule_set.parse``, ``rule_set.resolve`` (the rule set
+  itself); ``rule_set.unknown_route_port``, ``rule_set.missing_dead_letter_port``,
+  ``rule_set.tag_default_output``, ``rule_set.unknown_source_node``,
+  ``rule_set.unreachable_source_node``, ``rule_set.unknown_arrival_port`` (it does not fit
+  its node, from :mod:`pureflow.workflow.rule_checks`).
 """
 
 from __future__ import annotations
@@ -74,6 +77,12 @@ DIAGNOSTIC_CODES: Final[tuple[str, ...]] = (
     RULE_SET_CONFLICT,
     RULE_SET_PARSE,
     RULE_SET_RESOLVE,
+    "rule_set.unknown_route_port",
+    "rule_set.missing_dead_letter_port",
+    "rule_set.tag_default_output",
+    "rule_set.unknown_source_node",
+    "rule_set.unreachable_source_node",
+    "rule_set.unknown_arrival_port",
 )
 """Every code a diagnostic of this package can carry."""
 
@@ -122,6 +131,13 @@ class Diagnostic:
             "line": self.line,
             "column": self.column,
         }
+
+
+def os_error_text(err: OSError) -> str:
+    """An OS error as Rust prints it: ``No such file or directory (os error 2)``."""
+    if err.strerror and err.errno is not None:
+        return f"{err.strerror} (os error {err.errno})"
+    return str(err)
 
 
 class FormatError(Exception):

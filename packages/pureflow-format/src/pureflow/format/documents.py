@@ -21,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 if TYPE_CHECKING:
     from pureflow.format.formats import DocumentFormat
     from pureflow.format.locations import Locator
+    from pureflow.format.rule_sources import SourceRegistry
     from pureflow.workflow import WorkflowDefinition
 
 CURRENT_PUREFLOW_VERSION: Final = "1"
@@ -312,16 +313,17 @@ class RawWorkflowDocument(BaseModel):
         """Positions in the source text, when known."""
         return self._locator
 
-    def to_workflow(self) -> WorkflowDefinition:
+    def to_workflow(self, rule_sources: SourceRegistry | None = None) -> WorkflowDefinition:
         """Validate into a :class:`~pureflow.workflow.WorkflowDefinition`.
 
         Raises :class:`~pureflow.format.WorkflowDocumentError` (stage ``"format"``) listing
-        every problem, in the original's check order. ``rule_set`` and ``rule_set_ref`` are
-        not looked at (see :func:`~pureflow.format.load_workflow_with_rules`).
+        every problem, in the original's check order, then every rule-set problem. A
+        node's ``rule_set`` is parsed and its ``rule_set_ref`` loaded through
+        ``rule_sources`` (default: paths relative to the current directory).
         """
         from pureflow.format.conversion import to_workflow  # noqa: PLC0415
 
-        return to_workflow(self)
+        return to_workflow(self, rule_sources)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RawWorkflowDocument):

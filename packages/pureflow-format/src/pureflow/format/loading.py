@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from pureflow.format.decoding import TextDecodeError, document_text, parse_raw
-from pureflow.format.diagnostics import WorkflowDocumentError, WorkflowFileError
+from pureflow.format.diagnostics import WorkflowDocumentError, WorkflowFileError, os_error_text
 from pureflow.format.documents import RawWorkflowDocument
 from pureflow.format.formats import STDIN_PATH, DocumentFormat, format_for_path
+from pureflow.format.rule_sources import SourceRegistry
 from pureflow.workflow import WorkflowDefinition
-
-
-def os_error_text(err: OSError) -> str:
-    """An OS error as Rust prints it: ``No such file or directory (os error 2)``."""
-    if err.strerror and err.errno is not None:
-        return f"{err.strerror} (os error {err.errno})"
-    return str(err)
 
 
 def read_document_bytes(path: str | os.PathLike[str]) -> bytes:
@@ -49,13 +44,16 @@ def read_document_text(path: str | os.PathLike[str]) -> str:
         raise WorkflowFileError(os.fspath(path), "stream did not contain valid UTF-8") from None
 
 
-def parse_workflow(text: str | bytes, format: DocumentFormat) -> WorkflowDefinition:
+def parse_workflow(
+    text: str | bytes, format: DocumentFormat, *, rule_sources: SourceRegistry | None = None
+) -> WorkflowDefinition:
     """Decode and validate a workflow document.
 
     Raises :class:`WorkflowDocumentError` (stage ``"decode"`` or ``"format"``) listing every
-    problem. Rule sets on nodes are not looked at.
+    problem. A ``rule_set_ref`` resolves through ``rule_sources`` (default: paths relative
+    to the current directory).
     """
-    return parse_raw(text, format).to_workflow()
+    return parse_raw(text, format).to_workflow(rule_sources)
 
 
 def load_raw(
@@ -73,20 +71,31 @@ def load_raw(
         raise
 
 
+def rule_sources_for(path: str | os.PathLike[str]) -> SourceRegistry:
+    """The rule-set registry of a workflow file: references resolve against its folder
+    (the current directory for ``-``)."""
+    path_text = os.fspath(path)
+    return SourceRegistry(Path(".") if path_text == STDIN_PATH else Path(path_text).parent)
+
+
 def load_workflow(
     path: str | os.PathLike[str],
     *,
     format: DocumentFormat | None = None,
+    rule_sources: SourceRegistry | None = None,
 ) -> WorkflowDefinition:
     """Read, decode and validate a workflow file; ``-`` reads standard input.
 
     The format comes from the extension (case-insensitive; none means JSON) unless
-    ``format`` is given. Raises :class:`~pureflow.format.UnsupportedExtension`,
-    :class:`WorkflowFileError` or :class:`WorkflowDocumentError`.
+    ``format`` is given. Every node's rule set is parsed (``rule_set``) or loaded
+    (``rule_set_ref``, through ``rule_sources``; default: :func:`rule_sources_for` the
+    file) and checked against the graph. Raises
+    :class:`~pureflow.format.UnsupportedExtension`, :class:`WorkflowFileError` or
+    :class:`WorkflowDocumentError`.
     """
     raw = load_raw(path, format=format)
     try:
-        return raw.to_workflow()
+        return raw.to_workflow(rule_sources if rule_sources is not None else rule_sources_for(path))
     except WorkflowDocumentError as err:
         err.source = os.fspath(path)
         raise

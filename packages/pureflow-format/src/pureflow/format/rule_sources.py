@@ -12,18 +12,21 @@ scheme, synchronously:
   original, whose docs promised it but whose registry registered nothing;
 * a reference without a scheme is a path read by a :class:`LocalFsSource` at the base
   directory (``.`` when none is given);
+* ``embedded`` is registered by default too: ``embedded://<name>`` names a rule set handed
+  to :meth:`SourceRegistry.embed` (a library caller's way to give a document rule sets
+  built in code). The original documented both schemes but registered neither;
 * :meth:`SourceRegistry.register` appends; the first registration of a scheme wins.
 
-:func:`load_workflow_with_rules` validates the workflow first (every graph problem comes
-before any rule-set problem), then resolves each node's rule set in declaration order.
+Loading a workflow (:func:`~pureflow.format.load_workflow`) resolves every node's rule
+set through a registry whose base directory is the workflow file's folder; problems are
+diagnostics with the codes ``rule_set.conflict``, ``rule_set.parse`` and
+``rule_set.resolve``, listed after every graph problem.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -35,15 +38,13 @@ from pureflow.format.diagnostics import (
     Diagnostic,
     FormatError,
     WorkflowDocumentError,
+    os_error_text,
     pointer,
 )
 from pureflow.format.documents import RawWorkflowDocument
-from pureflow.format.formats import STDIN_PATH, DocumentFormat
+from pureflow.format.formats import DocumentFormat
 from pureflow.format.json_decoder import decode_json
-from pureflow.format.loading import load_raw, os_error_text
-from pureflow.types import NodeId
-from pureflow.workflow import WorkflowDefinition
-from pureflow.workflow.rules import RuleSet, RuleSetParseError, parse_rule_set, rule_set_to_json
+from pureflow.rules import RuleSet, RuleSetParseError, parse_rule_set, rule_set_to_json
 
 _SCHEME: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _FILE_PREFIX: Final = "file://"
@@ -70,6 +71,13 @@ class RuleFileReadError(RuleSourceError):
         self.path = path
         self.reason = reason
         super().__init__(f"failed to read rule set file `{path}`: {reason}")
+
+
+class UnknownEmbeddedRuleSet(RuleSourceError):
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        self.name = name
+        listing = ", ".join(f"`{k}`" for k in known) if known else "none"
+        super().__init__(f"no embedded rule set named `{name}` (embedded: {listing})")
 
 
 class RuleSourceParseError(RuleSourceError):
@@ -153,13 +161,34 @@ class EmbeddedSource:
         return self.rule_set
 
 
+class EmbeddedRuleSets:
+    """Rule sets by name, for ``embedded://<name>`` (the text after ``://``)."""
+
+    def __init__(self) -> None:
+        self.rule_sets: dict[str, RuleSet] = {}
+
+    def load(self, uri: str) -> RuleSet:
+        name = uri.partition("://")[2]
+        found = self.rule_sets.get(name)
+        if found is None:
+            raise UnknownEmbeddedRuleSet(name, tuple(sorted(self.rule_sets)))
+        return found
+
+
 class SourceRegistry:
     """Resolves rule-set URIs by scheme (see the module docstring for the rules)."""
 
     def __init__(self, base_dir: str | os.PathLike[str] | None = None) -> None:
         self.base_dir = Path(base_dir) if base_dir is not None else Path(".")
         self._sources: list[tuple[str, RuleSetSource]] = []
+        self.embedded = EmbeddedRuleSets()
         self.register("file", LocalFsSource(self.base_dir))
+        self.register("embedded", self.embedded)
+
+    def embed(self, name: str, rule_set: RuleSet) -> SourceRegistry:
+        """Make ``rule_set`` available as ``embedded://<name>``; returns the registry."""
+        self.embedded.rule_sets[name] = rule_set
+        return self
 
     @classmethod
     def with_base_dir(cls, base_dir: str | os.PathLike[str]) -> SourceRegistry:
@@ -184,57 +213,6 @@ class SourceRegistry:
         return source.load(uri)
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedWorkflow:
-    """A validated workflow and the rule set of each rule node (sorted by node id)."""
-
-    workflow: WorkflowDefinition
-    rule_sets: Mapping[NodeId, RuleSet]
-
-
-def load_workflow_with_rules(
-    source: str | os.PathLike[str] | RawWorkflowDocument,
-    registry: SourceRegistry | None = None,
-    *,
-    format: DocumentFormat | None = None,
-) -> LoadedWorkflow:
-    """Validate a workflow and resolve its nodes' rule sets, as ``explain`` does.
-
-    ``source`` is a path (``-`` for stdin) or an already decoded document. Without a
-    registry, references resolve against the workflow file's folder (``.`` for a raw
-    document or stdin). Raises :class:`WorkflowDocumentError`: graph problems first (as
-    :meth:`RawWorkflowDocument.to_workflow`), then every rule-set problem, each
-    ``node {i} rule set is invalid: ...`` with code ``rule_set.conflict``,
-    ``rule_set.parse`` or ``rule_set.resolve``.
-    """
-    path: str | None = None
-    if isinstance(source, RawWorkflowDocument):
-        raw = source
-    else:
-        path = os.fspath(source)
-        raw = load_raw(path, format=format)
-    try:
-        workflow = raw.to_workflow()
-    except WorkflowDocumentError as err:
-        err.source = path
-        raise
-    if registry is None:
-        base = Path(path).parent if path is not None and path != STDIN_PATH else Path(".")
-        registry = SourceRegistry(base)
-    found: dict[NodeId, RuleSet] = {}
-    problems: list[Diagnostic] = []
-    for index, node in enumerate(raw.nodes):
-        outcome = _resolve(index, node.rule_set, node.rule_set_ref, registry)
-        if isinstance(outcome, RuleSet):
-            found[NodeId(node.id)] = outcome
-        elif outcome is not None:
-            problems.append(_rule_diagnostic(raw, index, outcome))
-    if problems:
-        format_ = raw.source_format or DocumentFormat.JSON
-        raise WorkflowDocumentError(format_, "format", problems, source=path)
-    return LoadedWorkflow(workflow, {key: found[key] for key in sorted(found)})
-
-
 def resolve_rule_sets(
     raw: RawWorkflowDocument, registry: SourceRegistry | None = None
 ) -> RawWorkflowDocument:
@@ -249,13 +227,13 @@ def resolve_rule_sets(
     nodes = []
     problems: list[Diagnostic] = []
     for index, node in enumerate(raw.nodes):
-        outcome = _resolve(index, node.rule_set, node.rule_set_ref, registry)
+        outcome = resolve_node_rule_set(index, node.rule_set, node.rule_set_ref, registry)
         if isinstance(outcome, RuleSet):
             inline = rule_set_to_json(outcome)
             nodes.append(node.model_copy(update={"rule_set": inline, "rule_set_ref": None}))
             continue
         if outcome is not None:
-            problems.append(_rule_diagnostic(raw, index, outcome))
+            problems.append(rule_set_diagnostic(raw, index, outcome))
         nodes.append(node)
     if problems:
         raise WorkflowDocumentError(raw.source_format or DocumentFormat.JSON, "format", problems)
@@ -263,9 +241,14 @@ def resolve_rule_sets(
     return resolved.with_source(raw.source_format, raw.locator)
 
 
-def _rule_diagnostic(
-    raw: RawWorkflowDocument, index: int, outcome: tuple[str, str, tuple[str | int, ...]]
+RuleSetProblem = tuple[str, str, tuple[str | int, ...]]
+"""A node's rule-set problem: its code, its detail and where it is in the document."""
+
+
+def rule_set_diagnostic(
+    raw: RawWorkflowDocument, index: int, outcome: RuleSetProblem
 ) -> Diagnostic:
+    """The diagnostic ``node {index} rule set is invalid: {detail}`` for ``outcome``."""
     code, detail, parts = outcome
     message = f"node {index} rule set is invalid: {detail}"
     locator = raw.locator
@@ -274,9 +257,11 @@ def _rule_diagnostic(
     return Diagnostic(code, message, pointer(parts), line, column)
 
 
-def _resolve(
+def resolve_node_rule_set(
     index: int, inline: object, reference: str | None, registry: SourceRegistry
-) -> RuleSet | tuple[str, str, tuple[str | int, ...]] | None:
+) -> RuleSet | RuleSetProblem | None:
+    """Node ``index``'s rule set (inline, or loaded through ``registry``), its problem, or
+    None when the node has none."""
     if inline is not None and reference is not None:
         return (
             RULE_SET_CONFLICT,

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from pureflow.introspection.rules import introspect_rule_set
-from pureflow.workflow.rules import (
+from pureflow.rules import (
     Always,
     And,
     ArrivedOnPort,

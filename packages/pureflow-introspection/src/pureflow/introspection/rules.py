@@ -6,26 +6,26 @@ rules that can never decide anything, in this order:
 
 1. any strategy: a rule whose condition is literally ``Never``
    (:attr:`UnreachableKind.CONDITION_IS_NEVER`);
-2. ``FirstMatch`` only: every rule after the first rule whose condition is literally
-   ``Always`` **and whose action is terminal**, except rules already reported as ``Never``
-   (:attr:`UnreachableKind.SHADOWED_BY_ALWAYS`);
-3. ``FirstMatch`` only: a rule whose condition is a ``FieldEq`` identical to that of an
-   earlier rule with a terminal action, unless already reported
-   (:attr:`UnreachableKind.EXACT_FIELD_EQ_SUBSUMED`).
+2. ``FirstMatch`` and ``Score``: every rule after the first rule whose condition is
+   literally ``Always`` **and whose action is terminal**, except rules already reported
+   as ``Never`` (:attr:`UnreachableKind.SHADOWED_BY_ALWAYS`). Under ``Score`` only later
+   *terminal* rules are shadowed: every matching ``Tag`` rule still adds its tag there;
+3. ``FirstMatch`` and ``Score``: a rule whose condition is a ``FieldEq`` identical to that
+   of an earlier rule with a terminal action, unless already reported
+   (:attr:`UnreachableKind.EXACT_FIELD_EQ_SUBSUMED`); under ``Score`` terminal rules only.
 
-The terminal-action requirement is a deliberate fix: the original also reported rules after
-an always-matching ``Tag`` rule, though a ``Tag`` rule does not stop evaluation. Nested
-``Always``/``Never`` inside combinators are not analysed.
+Deliberate fixes: the original also reported rules after an always-matching ``Tag`` rule,
+though a ``Tag`` rule does not stop evaluation, and did not analyse ``Score`` rule sets.
+Nested ``Always``/``Never`` inside combinators are not analysed.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from pureflow.types import PortId
-from pureflow.workflow.rules import (
+from pureflow.rules import (
     Always,
     Condition,
     ConditionSurface,
@@ -40,6 +40,7 @@ from pureflow.workflow.rules import (
     RuleSet,
     Tag,
 )
+from pureflow.types import PortId
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +170,12 @@ class UnreachableReason:
 
 @dataclass(frozen=True, slots=True)
 class UnreachableRule:
-    """A rule that can never decide anything, and why."""
+    """A rule that can never decide anything, and why; ``index`` is its position in
+    evaluation order (``rule_set.rules[index]``)."""
 
     rule_id: str
     reason: UnreachableReason
+    index: int = field(default=-1, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"rule_id": self.rule_id, "reason": self.reason.to_json()}
@@ -230,18 +233,25 @@ def unreachable_rules(rule_set: RuleSet) -> list[UnreachableRule]:
 
     def report(index: int, kind: UnreachableKind, by: str | None = None) -> None:
         reported.add(index)
-        found.append(UnreachableRule(rules[index].id, UnreachableReason(kind, by)))
+        found.append(UnreachableRule(rules[index].id, UnreachableReason(kind, by), index))
 
     for index, rule in enumerate(rules):
         if isinstance(rule.condition, Never):
             report(index, UnreachableKind.CONDITION_IS_NEVER)
-    if rule_set.strategy is not EvaluationStrategy.FIRST_MATCH:
+    strategy = rule_set.strategy
+    if strategy is EvaluationStrategy.ALL_MATCHES:
         return found
+
+    def decides(index: int) -> bool:
+        """Whether the rule could still decide something once an earlier one won."""
+        return index not in reported and (
+            strategy is EvaluationStrategy.FIRST_MATCH or rules[index].action.is_terminal
+        )
 
     for index, rule in enumerate(rules):
         if isinstance(rule.condition, Always) and rule.action.is_terminal:
             for later in range(index + 1, len(rules)):
-                if later not in reported:
+                if decides(later):
                     report(later, UnreachableKind.SHADOWED_BY_ALWAYS, rule.id)
             break
 
@@ -249,7 +259,7 @@ def unreachable_rules(rule_set: RuleSet) -> list[UnreachableRule]:
         if not isinstance(rule.condition, FieldEq) or not rule.action.is_terminal:
             continue
         for later in range(index + 1, len(rules)):
-            if later not in reported and rules[later].condition == rule.condition:
+            if decides(later) and rules[later].condition == rule.condition:
                 report(later, UnreachableKind.EXACT_FIELD_EQ_SUBSUMED, rule.id)
     return found
 

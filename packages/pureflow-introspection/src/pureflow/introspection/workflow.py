@@ -3,10 +3,10 @@
 :func:`introspect_workflow` first runs
 :func:`~pureflow.contract.validate_workflow_contracts` (any error propagates unchanged),
 then projects nodes (declaration order), their ports (inputs in declared order, then
-outputs) and edges (declaration order). Each projection has ``to_json()`` with exactly the
-keys of the ``pureflow inspect`` output; :func:`introspection_to_json_text` renders it the
-way the CLI prints it. :func:`passive_contracts` builds the contracts ``inspect`` assumes
-when none are supplied.
+outputs), their rule sets (rule nodes only) and edges (declaration order). Each projection
+has ``to_json()`` with exactly the keys of the ``pureflow inspect`` output;
+:func:`introspection_to_json_text` renders it the way the CLI prints it.
+:func:`passive_contracts` builds the contracts ``inspect`` assumes when none are supplied.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pureflow.contract import (
     enforcement_for,
     validate_workflow_contracts,
 )
+from pureflow.rules import RuleSet, rule_set_to_json
 from pureflow.types import NodeId, PortId, WorkflowId
 from pureflow.workflow import EdgeCapacity, EdgeEndpoint, PortDirection, WorkflowDefinition
 
@@ -72,7 +73,9 @@ class PortIntrospection:
 @dataclass(frozen=True, slots=True)
 class NodeIntrospection:
     """One node: its ports, its contract's mode, determinism and retry, the enforcement its
-    mode implies, and its declared effects (descriptor order)."""
+    mode implies, its declared effects (descriptor order) and, for a rule node, its rule
+    set. ``to_json()`` has a ``rule_set`` key (the rule set in its document shape, rules in
+    evaluation order) only for rule nodes, so other nodes keep the original's shape."""
 
     node_id: NodeId
     ports: tuple[PortIntrospection, ...]
@@ -81,9 +84,10 @@ class NodeIntrospection:
     determinism: Determinism
     retry: RetryDisposition
     effects: tuple[EffectCapability, ...]
+    rule_set: RuleSet | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "node_id": _text(self.node_id),
             "ports": [port.to_json() for port in self.ports],
             "execution_mode": self.execution_mode.label,
@@ -92,6 +96,9 @@ class NodeIntrospection:
             "retry": self.retry.label,
             "effects": [effect.label for effect in self.effects],
         }
+        if self.rule_set is not None:
+            data["rule_set"] = rule_set_to_json(self.rule_set)
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +178,7 @@ def introspect_workflow(
                 contract.determinism,
                 contract.retry,
                 descriptor.effects,
+                node.rule_set,
             )
         )
 

@@ -171,9 +171,10 @@ async def run_workflow(
     sink = metadata if metadata is not None else RecordingMetadataSink()
     if isinstance(nodes, Mapping):
         prepared = prepare(workflow, nodes)
-    else:  # one executor runs every node
+    else:  # one executor runs every node (a rule node runs its rule set)
         definition = resolve_workflow(workflow)
-        prepared = prepare(definition, {str(node.id): nodes for node in definition.nodes})
+        shared = {str(n.id): nodes for n in definition.nodes if n.rule_set is None}
+        prepared = prepare(definition, shared)
     try:
         summary = await run(
             prepared.workflow,

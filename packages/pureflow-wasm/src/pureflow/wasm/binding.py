@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from pureflow.contract import ExecutionMode
-from pureflow.core import Component, ComponentSpec, NodeConfig, NodeExecutor
+from pureflow.core import Component, ComponentSpec, NodeConfig, NodeExecutor, RuleNode
 from pureflow.wasm.component import WasmComponent
 from pureflow.wasm.limits import WasmLimits
 from pureflow.wasm.node import WasmNode
+from pureflow.wasm.rules_guest import WasmRulesGuest
+from pureflow.wasm.rules_node import WasmRuleEvaluator
 from pureflow.wasm.wasi import WasiGrant
 from pureflow.workflow import NodeDefinition
 
@@ -45,6 +47,16 @@ WASM_CONFIG_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 """The ``config`` a ``wasm:`` node accepts."""
+
+RULES_GUEST_CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "fuel": {"type": "integer", "minimum": 0},
+        "memory_limit_bytes": {"type": "integer", "minimum": 1},
+    },
+    "additionalProperties": False,
+}
+"""The ``config`` of a rule node whose rules a ``wasm:`` rules guest evaluates."""
 
 
 def granted_effects(config: Mapping[str, Any]) -> list[str]:
@@ -77,12 +89,7 @@ def wasm_executor(
         write_dirs=[root / d for d in wasi.get("write_dirs", [])],
         env_vars=list(wasi.get("env", [])),
     )
-    limits = WasmLimits()
-    fuel = config.get("fuel", fuel)
-    if fuel is not None:
-        limits = limits.with_fuel(int(fuel))
-    if config.get("memory_limit_bytes") is not None:
-        limits = limits.with_memory_limit(int(config["memory_limit_bytes"]))
+    limits = _limits({"fuel": fuel, **config})
     component = WasmComponent.load(path, limits=limits, grant=grant, name=node_id)
     return WasmNode(
         component,
@@ -91,12 +98,42 @@ def wasm_executor(
     )
 
 
+def _limits(config: Mapping[str, Any]) -> WasmLimits:
+    limits = WasmLimits()
+    if config.get("fuel") is not None:
+        limits = limits.with_fuel(int(config["fuel"]))
+    if config.get("memory_limit_bytes") is not None:
+        limits = limits.with_memory_limit(int(config["memory_limit_bytes"]))
+    return limits
+
+
+def _rules_guest(node: NodeDefinition, path: Path, reference: str) -> Component:
+    """A rule node whose rules a ``pureflow:rules`` guest evaluates (mode ``wasm``)."""
+    rule_set = node.rule_set
+    assert rule_set is not None
+    spec = ComponentSpec(
+        name=f"wasm:{reference}",
+        description="A rules guest of the pureflow:rules@0.1.0 world evaluating the node's rules.",
+        config_schema=RULES_GUEST_CONFIG_SCHEMA,
+        sandbox=ExecutionMode.WASM,
+    )
+
+    def create(config: NodeConfig) -> NodeExecutor:
+        guest = WasmRulesGuest.load(path, limits=_limits(config), name=node.id)
+        return RuleNode(rule_set, evaluator=WasmRuleEvaluator(guest))
+
+    return Component(spec, create)
+
+
 def resolve_wasm(node: NodeDefinition, reference: str, base_dir: Path | None) -> Component:
     """The ``wasm`` scheme: ``wasm:<path>`` (relative to the workflow's folder) as a
-    sandboxed component whose config is checked against :data:`WASM_CONFIG_SCHEMA`."""
+    sandboxed component whose config is checked against :data:`WASM_CONFIG_SCHEMA`; on a
+    node with a rule set, the rules guest that evaluates its rules."""
     path = Path(reference)
     if not path.is_absolute():
         path = (base_dir or Path.cwd()) / path
+    if node.rule_set is not None:
+        return _rules_guest(node, path, reference)
     config = node.config if isinstance(node.config, Mapping) else {}
     spec = ComponentSpec(
         name=f"wasm:{reference}",

@@ -100,6 +100,8 @@ def _render(ty: object) -> str:
         ok = "_" if ty.ok is None else _render(ty.ok)
         err = "_" if ty.err is None else _render(ty.err)
         return f"result<{ok}, {err}>"
+    if isinstance(ty, wc.EnumType):
+        return "enum{" + ", ".join(ty.names) + "}"
     return type(ty).__name__.lower()
 
 
@@ -363,33 +365,44 @@ class WasmComponent:
         limits: WasmLimits,
         output: GuestOutput | None,
     ) -> WasmError:
-        if guard.stopped == "cancel":
-            return WasmCancelledError(_CANCELLED)
-        if guard.stopped == "deadline":
-            return WasmDeadlineError(f"guest exceeded its deadline of {limits.deadline:g} s")
-        try:
-            fuel_left = store.get_fuel()
-        except wasmtime.WasmtimeError:  # pragma: no cover - fuel is always configured
-            fuel_left = -1
-        cause = _root_cause(err)
-        if fuel_left == 0 or "all fuel consumed" in cause:
-            return WasmFuelError(f"guest exceeded Wasmtime fuel limit of {limits.fuel} units")
-        stderr = output.stderr_tail if output is not None else ""
-        if _OOM_MARKERS.search(str(err)) or _OOM_MARKERS.search(stderr):
-            return WasmMemoryError(
-                f"guest exceeded the memory limit of {limits.memory_limit_bytes} bytes: {cause}"
-            )
-        if isinstance(err, wasmtime.ExitTrap):
-            return WasmTrapError(
-                f"guest invoke failed: guest exited with code {err.code}", guest_stderr=stderr
-            )
-        return WasmTrapError(f"guest invoke failed: {cause}", guest_stderr=stderr)
+        return classify_failure(err, store, guard, limits, output)
 
     def __repr__(self) -> str:
         return (
             f"WasmComponent(source={self.source!r}, name={self.name!r}, "
             f"from_cache={self.from_cache}, wasi={bool(self.wasi_imports)})"
         )
+
+
+def classify_failure(
+    err: wasmtime.WasmtimeError,
+    store: wasmtime.Store,
+    guard: InvocationGuard,
+    limits: WasmLimits,
+    output: GuestOutput | None,
+) -> WasmError:
+    """The :class:`WasmError` for a failed instantiation or call (any world)."""
+    if guard.stopped == "cancel":
+        return WasmCancelledError(_CANCELLED)
+    if guard.stopped == "deadline":
+        return WasmDeadlineError(f"guest exceeded its deadline of {limits.deadline:g} s")
+    try:
+        fuel_left = store.get_fuel()
+    except wasmtime.WasmtimeError:  # pragma: no cover - fuel is always configured
+        fuel_left = -1
+    cause = _root_cause(err)
+    if fuel_left == 0 or "all fuel consumed" in cause:
+        return WasmFuelError(f"guest exceeded Wasmtime fuel limit of {limits.fuel} units")
+    stderr = output.stderr_tail if output is not None else ""
+    if _OOM_MARKERS.search(str(err)) or _OOM_MARKERS.search(stderr):
+        return WasmMemoryError(
+            f"guest exceeded the memory limit of {limits.memory_limit_bytes} bytes: {cause}"
+        )
+    if isinstance(err, wasmtime.ExitTrap):
+        return WasmTrapError(
+            f"guest invoke failed: guest exited with code {err.code}", guest_stderr=stderr
+        )
+    return WasmTrapError(f"guest invoke failed: {cause}", guest_stderr=stderr)
 
 
 # ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pureflow.workflow.model import (
     NodeDefinition,
     PortDirection,
 )
+from pureflow.workflow.rule_checks import rule_set_errors
 from pureflow.workflow.topology import topological_order
 
 
@@ -38,8 +39,10 @@ def graph_errors(
     """Every structural problem of a graph, in the original's check order.
 
     Duplicate nodes first, then each edge (its source completely before its target), then
-    the cycle check (only when cycles are rejected and nothing else is wrong). The first
-    item is what the original reported; tools get the rest too.
+    the cycle check (only when cycles are rejected and nothing else is wrong), then the
+    rule sets of rule nodes (:func:`~pureflow.workflow.rule_checks.rule_set_errors`; the
+    original never checked them). The first item is what the original reported; tools get
+    the rest too.
     """
     errors: list[WorkflowValidationError] = []
     by_id: dict[NodeId, NodeDefinition] = {}
@@ -65,6 +68,7 @@ def graph_errors(
             topological_order(nodes, edges)
         except CycleDetected as cycle:
             errors.append(cycle)
+    errors.extend(rule_set_errors(nodes, edges))
     return errors
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from pureflow.rules import RuleSet
 from pureflow.types import NodeId, PortId
 from pureflow.workflow.errors import DuplicatePort
 
@@ -107,7 +108,9 @@ class NodeDefinition:
     """A node: its id, its declared input and output ports in order, and what runs it.
 
     ``component`` and ``config`` come from the document extensions (DESIGN §3): the graph
-    carries them but never interprets them. Building a node rejects a port id used twice,
+    carries them but never interprets them. ``rule_set`` makes the node a rule node (the
+    document's ``rule_set`` or ``rule_set_ref``): the graph checks that it fits the node
+    (:mod:`pureflow.workflow.rule_checks`). Building a node rejects a port id used twice,
     including once as an input and once as an output.
     """
 
@@ -116,6 +119,7 @@ class NodeDefinition:
     output_ports: tuple[PortId, ...] = ()
     component: str | None = None
     config: Mapping[str, Any] | None = field(default=None, compare=True, hash=False)
+    rule_set: RuleSet | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_ports", tuple(self.input_ports))
@@ -133,6 +137,7 @@ class NodeDefinition:
         *,
         component: str | None = None,
         config: Mapping[str, Any] | None = None,
+        rule_set: RuleSet | None = None,
     ) -> NodeDefinition:
         """Shorthand that validates plain strings: ``NodeDefinition.of("a", [], ["out"])``."""
         return cls(
@@ -141,6 +146,7 @@ class NodeDefinition:
             tuple(PortId(p) for p in outputs),
             component,
             config,
+            rule_set,
         )
 
     def direction_of(self, port_id: str) -> PortDirection | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from pureflow.cli.loading import load_with_rules
+from pureflow.cli.loading import load
 from pureflow.cli.output import echo_text
 from pureflow.cli.paths import DOCUMENT
 
@@ -15,8 +15,8 @@ def command(workflow: str) -> None:
     from pureflow.introspection import explain_rule_routing_lines
     from pureflow.workflow import CycleDetected
 
-    loaded = load_with_rules(workflow)
-    definition = loaded.workflow
+    definition = load(workflow, bare_format_errors=True)
+    rule_sets = {node.id: node.rule_set for node in definition.nodes if node.rule_set is not None}
     lines = [
         f"workflow `{definition.id}`",
         "status: valid",
@@ -37,7 +37,7 @@ def command(workflow: str) -> None:
         f"{edge.target.node_id}.{edge.target.port_id} capacity={edge.capacity}"
         for edge in definition.edges
     ]
-    lines += explain_rule_routing_lines(loaded.rule_sets)
+    lines += explain_rule_routing_lines(rule_sets)
     try:
         order = " -> ".join(definition.topological_order())
         lines.append(f"topological order: {order}")

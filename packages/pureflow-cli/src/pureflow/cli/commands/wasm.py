@@ -1,4 +1,4 @@
-"""``pureflow wasm``: WebAssembly guest tools (the batch-world WIT, building Python guests)."""
+"""``pureflow wasm``: WebAssembly guest tools (the WITs, building Python guests)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,32 @@ from pureflow.cli.errors import CliError
 from pureflow.cli.output import echo_text
 from pureflow.cli.paths import DIRECTORY, INPUT_FILE, OUTPUT_FILE
 
+WORLDS = ("batch", "rules")
+_WORLD_OPTION = click.option(
+    "--world",
+    type=click.Choice(WORLDS),
+    default="batch",
+    show_default=True,
+    help="batch: a node (pureflow:batch@0.1.0); rules: a rule engine (pureflow:rules@0.1.0).",
+)
+
 
 @click.group("wasm", help="WebAssembly guest tools: print the WIT, build a Python guest.")
 def command() -> None:
-    """Tools for writing WebAssembly component nodes."""
+    """Tools for writing WebAssembly component nodes and rule engines."""
 
 
-@command.command("wit", help="Print the batch-world WIT (pureflow:batch@0.1.0) guests implement.")
-def wit() -> None:
-    from pureflow.wasm import wit_path
+@command.command(
+    "wit",
+    help="Print the WIT guests implement: the batch world (pureflow:batch@0.1.0) or, with "
+    "--world rules, the rules world (pureflow:rules@0.1.0).",
+)
+@_WORLD_OPTION
+def wit(world: str) -> None:
+    from pureflow.wasm import rules_wit_path, wit_path
 
-    echo_text(wit_path().read_text(encoding="utf-8"))
+    path = rules_wit_path() if world == "rules" else wit_path()
+    echo_text(path.read_text(encoding="utf-8"))
 
 
 @command.command(
@@ -40,12 +55,20 @@ def wit() -> None:
     type=DIRECTORY,
     help="Extra folder to search for the guest's imports (repeatable).",
 )
-def build(*, source: str, output: str, python_path: tuple[str, ...]) -> None:
-    """Build GUEST.py (a module defining ``class Batch``) into a batch-world component."""
+@_WORLD_OPTION
+def build(*, source: str, output: str, python_path: tuple[str, ...], world: str) -> None:
+    """Build GUEST.py (a module defining ``class Batch``, or ``class Rules`` for the rules
+    world) into a component."""
     from pureflow.wasm.build import BuildError, build_guest
+    from pureflow.wasm.rules_guest import WIT_RULES_WORLD, rules_wit_dir
 
     try:
-        result = build_guest(source, output, python_path=python_path)
+        if world == "rules":
+            result = build_guest(
+                source, output, python_path=python_path, wit=rules_wit_dir(), world=WIT_RULES_WORLD
+            )
+        else:
+            result = build_guest(source, output, python_path=python_path)
     except BuildError as err:
         raise CliError(str(err)) from None
     echo_text(f"built `{result.output}`\n")

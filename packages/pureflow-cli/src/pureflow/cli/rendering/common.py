@@ -1,10 +1,11 @@
-"""What both graph languages share: edge capacity labels and feedback-loop edges."""
+"""What both graph languages share: edge capacity labels, rule routes, feedback loops."""
 
 from __future__ import annotations
 
 from pureflow.core import DEFAULT_EDGE_CAPACITY
+from pureflow.rules import DEAD_LETTER_PORT, DeadLetter, Route, RuleAction, Tag
 from pureflow.types import NodeId
-from pureflow.workflow import EdgeCapacity, WorkflowDefinition
+from pureflow.workflow import EdgeCapacity, EdgeDefinition, NodeDefinition, WorkflowDefinition
 
 
 def capacity_label(capacity: EdgeCapacity, default: int = DEFAULT_EDGE_CAPACITY) -> str:
@@ -12,6 +13,31 @@ def capacity_label(capacity: EdgeCapacity, default: int = DEFAULT_EDGE_CAPACITY)
     if capacity.is_default:
         return f"cap {capacity.resolve(default)} (default)"
     return f"cap {capacity}"
+
+
+def _target(action: RuleAction, node: NodeDefinition) -> str | None:
+    if isinstance(action, Route):
+        return action.port_id
+    if isinstance(action, DeadLetter):
+        return DEAD_LETTER_PORT
+    if isinstance(action, Tag) and len(node.output_ports) == 1:
+        return node.output_ports[0]  # a Tag default forwards on the only output
+    return None
+
+
+def rule_route_label(workflow: WorkflowDefinition, edge: EdgeDefinition) -> str | None:
+    """``rules: a, b, default`` for an edge leaving a rule node: the rules (in evaluation
+    order) and the default action that send packets out of the edge's source port; None
+    for an edge whose source is not a rule node."""
+    node = workflow.graph.node_map[edge.source.node_id]
+    rule_set = node.rule_set
+    if rule_set is None:
+        return None
+    port = edge.source.port_id
+    names = [rule.id for rule in rule_set.rules if _target(rule.action, node) == port]
+    if _target(rule_set.default_action, node) == port:
+        names.append("default")
+    return "rules: " + (", ".join(names) if names else "none")
 
 
 def feedback_edges(workflow: WorkflowDefinition) -> frozenset[int]:

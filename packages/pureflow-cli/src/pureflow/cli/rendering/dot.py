@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape as _html
 
-from pureflow.cli.rendering.common import capacity_label, feedback_edges
+from pureflow.cli.rendering.common import capacity_label, feedback_edges, rule_route_label
 from pureflow.workflow import NodeDefinition, WorkflowDefinition
 
 FONT = "Helvetica"
@@ -100,6 +100,9 @@ def to_dot(
         label = capacity_label(edge.capacity)
         if edge_notes is not None:
             label = f"{edge_notes[index]}\n{label}"
+        routes = rule_route_label(workflow, edge)
+        if routes is not None:
+            label = f"{routes}, {label}"
         attrs = []
         if index in feedback:
             label = f"feedback, {label}"

@@ -1,7 +1,8 @@
 """Mermaid ``flowchart LR``: a box per node listing its ports, a labelled arrow per edge.
 
 Mermaid has no ports, so each node's label lists them (``in: ...`` / ``out: ...``) and
-each edge's label names the two ports it joins. Node names are synthetic (``n0``,
+each edge's label names the two ports it joins (and, leaving a rule node, the rules that
+route there: ``rules: high-value, default``). Node names are synthetic (``n0``,
 ``n1``, ... in declaration order): Mermaid ids cannot hold most punctuation, and words
 such as ``end`` are keywords. Labels are quoted strings in which every character Mermaid
 could read as syntax is written as an entity code (``#35;`` for ``#``, ``#quot;`` for
@@ -15,7 +16,7 @@ import re
 from collections.abc import Callable
 from functools import partial
 
-from pureflow.cli.rendering.common import capacity_label, feedback_edges
+from pureflow.cli.rendering.common import capacity_label, feedback_edges, rule_route_label
 from pureflow.workflow import NodeDefinition, WorkflowDefinition
 
 # `#` first in spirit: every other escape introduces a `#`, and a literal `#` must never
@@ -81,6 +82,9 @@ def to_mermaid(workflow: WorkflowDefinition) -> str:
         target = text(edge.target.port_id, colons=colons)
         ports = f"{source} → {target}"
         label = f"{ports}<br/>{capacity_label(edge.capacity)}"
+        routes = rule_route_label(workflow, edge)
+        if routes is not None:
+            label = f"{ports}<br/>{text(routes, colons=colons)}<br/>{capacity_label(edge.capacity)}"
         arrow = "-->"
         if index in feedback:
             label, arrow = f"feedback<br/>{label}", "-.->"

@@ -2,8 +2,8 @@
 recorders through which ports write them.
 
 * :mod:`pureflow.core.metadata.records`: the record types (execution context,
-  lifecycle, message, queue pressure, error, external effect, edge statistics) with the
-  exact JSON of the original and a tier each (control or data);
+  lifecycle, message, queue pressure, error, external effect, rule evaluation, edge
+  statistics) with the exact JSON of the original and a tier each (control or data);
 * :mod:`pureflow.core.metadata.sinks`: where records go (null, in-memory, JSONL file,
   tiered, composite);
 * :mod:`pureflow.core.metadata.recorders`: what a sink gives each port to record its
@@ -35,6 +35,7 @@ from pureflow.core.metadata.records import (
     MetadataTier,
     QueuePressureKind,
     QueuePressureRecord,
+    RuleEvalRecord,
     encode_json_line,
 )
 from pureflow.core.metadata.sinks import (
@@ -75,6 +76,7 @@ __all__ = [
     "QueuePressureKind",
     "QueuePressureRecord",
     "RecordRecorder",
+    "RuleEvalRecord",
     "TieredMetadataPolicy",
     "TieredMetadataSink",
     "encode_json_line",

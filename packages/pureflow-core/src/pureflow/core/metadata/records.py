@@ -22,6 +22,7 @@ error              node_failed, workflow_failed                 control
 external_effect    external_effect_requested, _completed,       control
                    _failed
 edge_statistics    periodic, final                              control
+rule_eval          rule_eval                                    data
 ================== =========================================== =======
 
 Records that show a node context take a snapshot of its cancellation state when they are
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from json.encoder import encode_basestring
 from typing import Any, ClassVar, Final
@@ -690,6 +691,98 @@ EDGE_STATISTICS_FIELDS: Final = (
 edges' ``edge_depths()``)."""
 
 
+class RuleEvalRecord(MetadataRecord):
+    """One rule evaluation of a rule node: which rule decided (``matched_rule``, ``null``
+    for the default action) and what the node did (``action_taken``).
+
+    ``{"action_taken", "arrival_port", "conditions_evaluated", "execution", "hop_count",
+    "kind":"rule_eval", "matched_rule", "node_id", "record_type":"rule_eval",
+    "rule_set_id", "rules_evaluated", "source_node", "strategy", "tags_applied",
+    "tags_present_at_eval", "workflow_id"}``. ``action_taken`` is ``{"kind":"route",
+    "port"}``, ``{"kind":"drop"}``, ``{"kind":"dead_letter","reason"}``,
+    ``{"kind":"tag","key","value"}`` (``value`` as JSON text) or
+    ``{"kind":"halt","message"}``; tags are ``{"key","value"}`` objects;
+    ``conditions_evaluated`` holds ``{"condition","matched","rule_id","surface"}`` objects
+    (empty unless the rule set traces conditions). The values come ready-made from the
+    rule node: this class only lays them out.
+    """
+
+    __slots__ = (
+        "_node_id",
+        "action_taken",
+        "arrival_port",
+        "conditions_evaluated",
+        "execution",
+        "hop_count",
+        "matched_rule",
+        "rule_set_id",
+        "rules_evaluated",
+        "source_node",
+        "strategy",
+        "tags_applied",
+        "tags_present_at_eval",
+        "workflow_id",
+    )
+    record_type = "rule_eval"
+    tier = MetadataTier.DATA
+    kind = "rule_eval"
+
+    def __init__(
+        self,
+        context: NodeContext,
+        *,
+        rule_set_id: str,
+        strategy: str,
+        matched_rule: str | None,
+        action_taken: Mapping[str, Any],
+        rules_evaluated: int,
+        tags_applied: Sequence[Mapping[str, Any]] = (),
+        source_node: str | None = None,
+        arrival_port: str | None = None,
+        hop_count: int = 0,
+        tags_present_at_eval: Sequence[Mapping[str, Any]] = (),
+        conditions_evaluated: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        self._node_id = context.node_id
+        self.workflow_id = context.workflow_id
+        self.execution = context.execution
+        self.rule_set_id = rule_set_id
+        self.strategy = strategy
+        self.matched_rule = matched_rule
+        self.action_taken = action_taken
+        self.rules_evaluated = rules_evaluated
+        self.tags_applied = tags_applied
+        self.source_node = source_node
+        self.arrival_port = arrival_port
+        self.hop_count = hop_count
+        self.tags_present_at_eval = tags_present_at_eval
+        self.conditions_evaluated = conditions_evaluated
+
+    @property
+    def node_id(self) -> str | None:
+        return self._node_id
+
+    def to_json_value(self) -> dict[str, Any]:
+        return {
+            "action_taken": dict(self.action_taken),
+            "arrival_port": self.arrival_port,
+            "conditions_evaluated": [dict(trace) for trace in self.conditions_evaluated],
+            "execution": self.execution.to_json_value(),
+            "hop_count": self.hop_count,
+            "kind": self.kind,
+            "matched_rule": self.matched_rule,
+            "node_id": str(self._node_id),
+            "record_type": self.record_type,
+            "rule_set_id": self.rule_set_id,
+            "rules_evaluated": self.rules_evaluated,
+            "source_node": self.source_node,
+            "strategy": self.strategy,
+            "tags_applied": [dict(tag) for tag in self.tags_applied],
+            "tags_present_at_eval": [dict(tag) for tag in self.tags_present_at_eval],
+            "workflow_id": str(self.workflow_id),
+        }
+
+
 __all__ = [
     "EDGE_STATISTICS_FIELDS",
     "FORBIDDEN_KEYS",
@@ -709,6 +802,7 @@ __all__ = [
     "MetadataTier",
     "QueuePressureKind",
     "QueuePressureRecord",
+    "RuleEvalRecord",
     "encode_json_line",
     "message_line_parts",
     "queue_pressure_line_head",

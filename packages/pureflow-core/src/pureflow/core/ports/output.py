@@ -149,6 +149,7 @@ class OutputPort(Port):
             packet._mid = self._mid_prefix
             packet._seq = seq
             packet._held = None
+            packet._tags = None
             packet.workflow_id = self._workflow_id
             packet.execution = self._execution
             packet.route = self._own_route  # type: ignore[assignment]  # set with the limit

@@ -8,8 +8,7 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pureflow.types import IdentifierError
-from pureflow.workflow.rules import (
+from pureflow.rules import (
     ABSENT,
     DEAD_LETTER_PORT,
     AllMatchesTerminalAction,
@@ -56,6 +55,7 @@ from pureflow.workflow.rules import (
     WorkflowIs,
     format_float,
 )
+from pureflow.types import IdentifierError
 
 S = ScalarValue
 

@@ -24,10 +24,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
+from pureflow.rules.glob import GlobPattern
+from pureflow.rules.paths import FieldPath
+from pureflow.rules.scalar import ScalarValue
 from pureflow.types import NodeId, PortId, WorkflowId
-from pureflow.workflow.rules.glob import GlobPattern
-from pureflow.workflow.rules.paths import FieldPath
-from pureflow.workflow.rules.scalar import ScalarValue
 
 U32_MAX: Final = 2**32 - 1
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from pureflow.rules.scalar import ScalarValue
 from pureflow.types import PortId
-from pureflow.workflow.rules.scalar import ScalarValue
 
 DEAD_LETTER_PORT: Final = "dead_letter"
 """The output port that ``DeadLetter`` packets go to."""

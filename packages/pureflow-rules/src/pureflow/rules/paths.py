@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from pureflow.rules.errors import EmptyFieldPath
 from pureflow.types.identifiers import WHITE_SPACE
-from pureflow.workflow.rules.errors import EmptyFieldPath
 
 
 class Absent(enum.Enum):

@@ -6,10 +6,10 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pureflow.workflow.rules.actions import RuleAction
-from pureflow.workflow.rules.conditions import Condition, check_u32
-from pureflow.workflow.rules.errors import AllMatchesTerminalAction, EmptyRuleId, EmptyRuleSetId
-from pureflow.workflow.rules.paths import is_blank
+from pureflow.rules.actions import RuleAction
+from pureflow.rules.conditions import Condition, check_u32
+from pureflow.rules.errors import AllMatchesTerminalAction, EmptyRuleId, EmptyRuleSetId
+from pureflow.rules.paths import is_blank
 
 
 class EvaluationStrategy(enum.Enum):

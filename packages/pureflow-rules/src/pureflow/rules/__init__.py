@@ -8,10 +8,11 @@ vocabulary over the payload, tags, provenance and execution context, with ``And`
 :func:`parse_rule_set` and :func:`rule_set_to_json` are the JSON codec (the original's
 serde shape; unknown keys rejected, validation always applied).
 
-Nothing here depends on anything outside the standard library and ``pureflow.types``.
+Nothing here depends on anything outside the standard library and ``pureflow.types``, so
+tools that only read rule sets (``pureflow.introspection``) need no runtime.
 """
 
-from pureflow.workflow.rules.actions import (
+from pureflow.rules.actions import (
     DEAD_LETTER_PORT,
     DeadLetter,
     Drop,
@@ -20,7 +21,7 @@ from pureflow.workflow.rules.actions import (
     RuleAction,
     Tag,
 )
-from pureflow.workflow.rules.codec import (
+from pureflow.rules.codec import (
     MAX_CONDITION_DEPTH,
     action_to_json,
     condition_to_json,
@@ -31,7 +32,7 @@ from pureflow.workflow.rules.codec import (
     rule_set_to_json,
     scalar_to_json,
 )
-from pureflow.workflow.rules.conditions import (
+from pureflow.rules.conditions import (
     Always,
     And,
     ArrivedOnPort,
@@ -60,7 +61,7 @@ from pureflow.workflow.rules.conditions import (
     TagExists,
     WorkflowIs,
 )
-from pureflow.workflow.rules.errors import (
+from pureflow.rules.errors import (
     AllMatchesTerminalAction,
     EmptyFieldPath,
     EmptyRuleId,
@@ -68,18 +69,22 @@ from pureflow.workflow.rules.errors import (
     RuleError,
     RuleSetParseError,
 )
-from pureflow.workflow.rules.evaluation import (
+from pureflow.rules.evaluation import (
+    CompiledRuleSet,
     ConditionTrace,
     EvaluationContext,
+    Matcher,
     RuleDecision,
+    compile_condition,
+    compile_rule_set,
     condition_matches,
     evaluate,
     json_equals,
 )
-from pureflow.workflow.rules.glob import GlobPattern
-from pureflow.workflow.rules.model import EvaluationStrategy, Rule, RuleSet
-from pureflow.workflow.rules.paths import ABSENT, FieldPath
-from pureflow.workflow.rules.scalar import ScalarKind, ScalarValue, format_float
+from pureflow.rules.glob import GlobPattern
+from pureflow.rules.model import EvaluationStrategy, Rule, RuleSet
+from pureflow.rules.paths import ABSENT, FieldPath
+from pureflow.rules.scalar import ScalarKind, ScalarValue, format_float
 
 __all__ = [
     "ABSENT",
@@ -89,6 +94,7 @@ __all__ = [
     "Always",
     "And",
     "ArrivedOnPort",
+    "CompiledRuleSet",
     "Condition",
     "ConditionSurface",
     "ConditionTrace",
@@ -116,6 +122,7 @@ __all__ = [
     "Halt",
     "HopCountGt",
     "HopCountLte",
+    "Matcher",
     "Never",
     "Not",
     "Or",
@@ -135,6 +142,8 @@ __all__ = [
     "TagExists",
     "WorkflowIs",
     "action_to_json",
+    "compile_condition",
+    "compile_rule_set",
     "condition_matches",
     "condition_to_json",
     "evaluate",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from conformance_fixtures import UPSTREAM_EXAMPLES
-from pureflow.workflow.rules import (
+from pureflow.rules import (
     MAX_CONDITION_DEPTH,
     Always,
     And,

@@ -47,9 +47,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NoReturn, TypeVar
 
-from pureflow.types import IdentifierError, NodeId, PortId, WorkflowId
-from pureflow.workflow.rules.actions import DeadLetter, Drop, Halt, Route, RuleAction, Tag
-from pureflow.workflow.rules.conditions import (
+from pureflow.rules.actions import DeadLetter, Drop, Halt, Route, RuleAction, Tag
+from pureflow.rules.conditions import (
     CONDITION_VARIANTS,
     U32_MAX,
     Always,
@@ -73,11 +72,12 @@ from pureflow.workflow.rules.conditions import (
     TagExists,
     WorkflowIs,
 )
-from pureflow.workflow.rules.errors import AllMatchesTerminalAction, RuleError, RuleSetParseError
-from pureflow.workflow.rules.glob import GlobPattern
-from pureflow.workflow.rules.model import EvaluationStrategy, Rule, RuleSet
-from pureflow.workflow.rules.paths import FieldPath
-from pureflow.workflow.rules.scalar import I64_MAX, I64_MIN, ScalarKind, ScalarValue
+from pureflow.rules.errors import AllMatchesTerminalAction, RuleError, RuleSetParseError
+from pureflow.rules.glob import GlobPattern
+from pureflow.rules.model import EvaluationStrategy, Rule, RuleSet
+from pureflow.rules.paths import FieldPath
+from pureflow.rules.scalar import I64_MAX, I64_MIN, ScalarKind, ScalarValue
+from pureflow.types import IdentifierError, NodeId, PortId, WorkflowId
 
 MAX_CONDITION_DEPTH: Final = 128
 """The deepest condition tree the parser accepts (the root is depth 1)."""

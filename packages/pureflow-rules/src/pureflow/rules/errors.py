@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pureflow.workflow.rules.actions import RuleAction
+    from pureflow.rules.actions import RuleAction
 
 
 class RuleError(ValueError):

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pureflow.types import NodeId, PortId, WorkflowId
-from pureflow.workflow.rules import (
+from pureflow.rules import (
     Always,
     And,
     ArrivedOnPort,
@@ -51,6 +50,7 @@ from pureflow.workflow.rules import (
     evaluate,
     json_equals,
 )
+from pureflow.types import NodeId, PortId, WorkflowId
 
 S = ScalarValue
 CTX = EvaluationContext()
@@ -208,9 +208,13 @@ LOW = Rule("low", FieldLt(P, S.integer(10000)), Route("std-out"), 20)
 
 def test_first_match_picks_the_first_matching_rule() -> None:
     rule_set = rs(EvaluationStrategy.FIRST_MATCH, [LOW, HIGH])
-    assert evaluate(rule_set, {"amount": 50000}, CTX) == RuleDecision(Route("high-out"), "high")
-    assert evaluate(rule_set, {"amount": 5}, CTX) == RuleDecision(Route("std-out"), "low")
-    assert evaluate(rule_set, {}, CTX) == RuleDecision(Drop(), None)
+    assert evaluate(rule_set, {"amount": 50000}, CTX) == RuleDecision(
+        Route("high-out"), "high", rules_evaluated=1
+    )
+    assert evaluate(rule_set, {"amount": 5}, CTX) == RuleDecision(
+        Route("std-out"), "low", rules_evaluated=2
+    )
+    assert evaluate(rule_set, {}, CTX) == RuleDecision(Drop(), None, rules_evaluated=2)
 
 
 def test_first_match_tag_before_terminal_collects_and_routes() -> None:
@@ -241,16 +245,19 @@ def test_all_matches_collects_tags_and_returns_the_default() -> None:
     rule_set = rs(EvaluationStrategy.ALL_MATCHES, [us, big], Route("out"))
     decision = evaluate(rule_set, {"amount": 500, "region": "US"}, CTX)
     assert decision == RuleDecision(
-        Route("out"), None, (("domestic", S.boolean(True)), ("big", S.boolean(True)))
+        Route("out"),
+        None,
+        (("domestic", S.boolean(True)), ("big", S.boolean(True))),
+        rules_evaluated=2,
     )
     assert evaluate(rule_set, {"amount": 5, "region": "CA"}, CTX) == RuleDecision(
-        Route("out"), None
+        Route("out"), None, rules_evaluated=2
     )
 
 
 def test_default_tag_action_is_not_added_to_tags() -> None:
     decision = evaluate(rs(EvaluationStrategy.ALL_MATCHES, [], Tag("d", S.null())), None, CTX)
-    assert decision == RuleDecision(Tag("d", S.null()), None)
+    assert decision == RuleDecision(Tag("d", S.null()), None, rules_evaluated=0)
 
 
 def test_score_picks_the_lowest_priority_number_and_collects_all_tags() -> None:
@@ -262,6 +269,7 @@ def test_score_picks_the_lowest_priority_number_and_collects_all_tags() -> None:
     assert decision.matched_rule == "p10"
     assert decision.tags_applied == (("after", S.integer(1)),)
     assert [t.rule_id for t in decision.conditions_evaluated] == ["p10", "p100", "tag-after"]
+    assert decision.rules_evaluated == 3
 
 
 def test_trace_off_gives_no_trace() -> None:
@@ -282,6 +290,7 @@ def test_first_match_trace_stops_at_the_winner() -> None:
         ConditionTrace("high", "amount >= 10000", False, ConditionSurface.PAYLOAD),
         ConditionTrace("low", "amount < 10000", True, ConditionSurface.PAYLOAD),
     )
+    assert decision.rules_evaluated == 2
 
 
 def test_all_matches_traces_every_rule() -> None:
