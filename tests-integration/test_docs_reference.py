@@ -98,6 +98,7 @@ def test_every_cli_command_has_a_sample() -> None:
 
 def record_kinds() -> dict[str, set[str]]:
     from pureflow.core import (
+        EdgeStatisticsKind,
         ErrorRecordKind,
         ExternalEffectKind,
         LifecycleEventKind,
@@ -113,13 +114,17 @@ def record_kinds() -> dict[str, set[str]]:
         "error": {str(k.value) for k in ErrorRecordKind},
         "external_effect": {str(k.value) for k in ExternalEffectKind},
         "rule_eval": {"rule_eval"},
+        "edge_statistics": {str(k.value) for k in EdgeStatisticsKind},
     }
 
 
 def api_records() -> dict[str, dict[str, Any]]:
     """One record of every type, built through the API, as JSON values."""
     from pureflow.core import (
+        EDGE_STATISTICS_FIELDS,
         DeadlockDiagnostic,
+        EdgeStatisticsKind,
+        EdgeStatisticsRecord,
         ErrorRecord,
         ExecutionContextRecord,
         ExecutionError,
@@ -161,6 +166,13 @@ def api_records() -> dict[str, dict[str, Any]]:
             matched_rule="r",
             action_taken={"kind": "route", "port": "out"},
             rules_evaluated=1,
+        ),
+        EdgeStatisticsRecord(
+            EdgeStatisticsKind.PERIODIC,
+            WorkflowId("flow"),
+            execution,
+            1,
+            dict.fromkeys(EDGE_STATISTICS_FIELDS, 0),
         ),
     ]
     return {r.record_type: r.to_json_value() for r in records}

@@ -18,20 +18,31 @@ from pureflow.core import (
     TieredMetadataSink,
 )
 
-TIERS = ("all", "control", "sample")
+TIERS = ("all", "control", "sample", "stats")
 _log = logging.getLogger("pureflow.cli")
 
 
 def parse_tier(value: str) -> TieredMetadataPolicy:
-    """``all`` (every record), ``control`` (lifecycle and errors only) or ``sample:N``."""
+    """``all`` (every record), ``control`` (lifecycle and errors only), ``sample:N`` (one
+    data record in N) or ``stats[:SECONDS]`` (control records and per-edge statistics every
+    SECONDS, 1 by default: the tier for large runs)."""
     if value == "all":
         return TieredMetadataPolicy.all()
     if value == "control":
         return TieredMetadataPolicy.control_only()
-    name, _, count = value.partition(":")
+    name, colon, count = value.partition(":")
     if name == "sample" and count.isdigit() and int(count) >= 1:
         return TieredMetadataPolicy.sample_data_every(int(count))
-    raise CliError(f"invalid metadata tier `{value}`; expected all, control or sample:N")
+    if name == "stats":
+        try:
+            seconds = float(count) if colon else 1.0
+        except ValueError:
+            seconds = 0.0
+        if seconds > 0 and seconds != float("inf"):
+            return TieredMetadataPolicy.statistics(seconds)
+    raise CliError(
+        f"invalid metadata tier `{value}`; expected all, control, sample:N or stats[:SECONDS]"
+    )
 
 
 class MetadataOutput:

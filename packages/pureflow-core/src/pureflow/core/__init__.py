@@ -101,9 +101,11 @@ from pureflow.core.lifecycle import (
 )
 from pureflow.core.liveness import LivenessMonitor, NodeFlow
 from pureflow.core.metadata import (
+    EDGE_STATISTICS_FIELDS,
     FORBIDDEN_KEYS,
     CompositeMetadataSink,
     DeadlockDiagnostic,
+    EdgeStatisticsKind,
     EdgeStatisticsRecord,
     ErrorRecord,
     ErrorRecordKind,
@@ -167,6 +169,7 @@ from pureflow.core.wiring import (
 __all__ = [
     "CHECKPOINT_INTERVAL",
     "DEFAULT_EDGE_CAPACITY",
+    "EDGE_STATISTICS_FIELDS",
     "FORBIDDEN_KEYS",
     "Batch",
     "BatchExecutor",
@@ -186,6 +189,7 @@ __all__ = [
     "DeadlockDiagnostic",
     "Edge",
     "EdgeItem",
+    "EdgeStatisticsKind",
     "EdgeStatisticsRecord",
     "ErrorCode",
     "ErrorRecord",

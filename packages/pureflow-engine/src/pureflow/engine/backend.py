@@ -42,6 +42,12 @@ class RunningEdges(Protocol):
         progress displays."""
         ...
 
+    def edge_statistics(self) -> list[dict[str, object]]:
+        """Each edge's counters, in declaration order, with the keys of
+        :data:`~pureflow.core.metadata.records.EDGE_STATISTICS_FIELDS` (``dropped``,
+        ``send_waits`` and ``receive_waits`` besides what :meth:`edge_depths` has)."""
+        ...
+
     def close_all(self) -> None: ...
 
 
@@ -82,6 +88,23 @@ class InProcessEdges:
                 "capacity": edge.capacity,
                 "moved": edge.channel.pushed,
                 "received": edge.channel.popped,
+            }
+            for edge in self._wiring.edges
+        ]
+
+    def edge_statistics(self) -> list[dict[str, object]]:
+        return [
+            {
+                "edge_index": edge.index,
+                "source": str(edge.definition.source),
+                "target": str(edge.definition.target),
+                "capacity": edge.capacity,
+                "queued_count": edge.queued_count,
+                "moved": edge.channel.pushed,
+                "received": edge.channel.popped,
+                "dropped": edge.channel.dropped,
+                "send_waits": edge.channel.send_waits,
+                "receive_waits": edge.channel.recv_waits,
             }
             for edge in self._wiring.edges
         ]

@@ -34,6 +34,7 @@ from pureflow.core import (
     CancellationError,
     CancellationHandle,
     DeadlockDiagnostic,
+    EdgeStatisticsRecord,
     ErrorRecord,
     ExecutionError,
     ExecutionMetadata,
@@ -47,6 +48,7 @@ from pureflow.core import (
     PureflowError,
 )
 from pureflow.core.liveness import LivenessMonitor, NodeFlow
+from pureflow.core.metadata.records import EdgeStatisticsKind
 from pureflow.engine.backend import ExecutionBackend, NodeTask, RunningEdges
 from pureflow.engine.policy import FailurePolicy, RunPolicy
 from pureflow.engine.registry import ExecutorRegistry
@@ -146,6 +148,7 @@ class Supervisor:
         self._deadlocked: anyio.Event | None = None
         self._stopping = False
         self._aborted = False
+        self._statistics_sample = 0
         self.finished = False
         """True once :meth:`run` has returned (or was cancelled)."""
 
@@ -184,6 +187,9 @@ class Supervisor:
                         self._deadlocked = anyio.Event()
                         self.liveness.on_deadlock = self._deadlocked.set
                         watchers.start_soon(self._deadlock_watch)
+                    every = getattr(self.sink, "statistics_seconds", None)
+                    if every is not None:
+                        watchers.start_soon(self._edge_statistics, float(every))
                     async with anyio.create_task_group() as nodes:
                         for (node, executor), ctx, flow in zip(
                             self.plan, contexts, flows, strict=True
@@ -193,6 +199,8 @@ class Supervisor:
                     watchers.cancel_scope.cancel()
         finally:
             self.summary.observed_message_count = edges.messages_moved()
+            if getattr(self.sink, "statistics_seconds", None) is not None:
+                self._write_statistics(EdgeStatisticsKind.FINAL)
             edges.close_all()
             self.finished = True
         log_run_finished(self.summary, self.execution)
@@ -330,6 +338,29 @@ class Supervisor:
                 }
             )
         return blocked
+
+    async def _edge_statistics(self, every: float) -> None:
+        """The large-run tier: every ``every`` seconds an ``edge_statistics`` record per
+        edge (and a final one when the run ends, written by :meth:`run`)."""
+        while True:
+            await anyio.sleep(every)
+            self._write_statistics(EdgeStatisticsKind.PERIODIC)
+
+    def _write_statistics(self, kind: EdgeStatisticsKind) -> None:
+        """One ``edge_statistics`` record per edge; a sink failure is logged, not raised
+        (it must not end the run)."""
+        assert self.edges is not None
+        assert self.sink is not None
+        self._statistics_sample += 1
+        try:
+            for fields in self.edges.edge_statistics():
+                self.sink.record(
+                    EdgeStatisticsRecord(
+                        kind, self.workflow.id, self.execution, self._statistics_sample, fields
+                    )
+                )
+        except Exception:
+            _log.warning("metadata sink failed to record edge statistics", exc_info=True)
 
     def _stalled(self) -> None:
         """The watchdog fired."""

@@ -54,8 +54,9 @@ if TYPE_CHECKING:
     "--metadata-tier",
     default="all",
     show_default=True,
-    metavar="all|control|sample:N",
-    help="Which records to keep: all, lifecycle and errors only, or every Nth data record.",
+    metavar="all|control|sample:N|stats[:S]",
+    help="Which records to keep: all, lifecycle and errors only, every Nth data record, or "
+    "per-edge statistics every S seconds instead of records per packet (large runs).",
 )
 @click.option("--timestamps", is_flag=True, help="Add a sequence number and wall-clock timestamp.")
 @click.option(
