@@ -49,6 +49,11 @@ _CONTROL: Final = PayloadKind.CONTROL
 def column_of(values: Sequence[object]) -> tuple[PayloadKind | None, list[Any]]:
     """``(kind, values)`` for plain values: one kind and the values as they travel when
     every value has the same kind, else ``(None, [payload per value])``."""
+    types = set(map(type, values))  # one pass in C: the common columns are of one type
+    if types == {bytes}:
+        return PayloadKind.BYTES, values if isinstance(values, list) else list(values)
+    if types == {str}:
+        return PayloadKind.BYTES, [value.encode("utf-8") for value in values]  # type: ignore[attr-defined]
     payloads = [payload_of(value) for value in values]
     if not payloads:
         return PayloadKind.BYTES, []
@@ -182,7 +187,7 @@ class Batch(Sequence[Packet]):
         # The fast, common cases: values that keep the column's kind as they are.
         if kind is PayloadKind.STRUCTURED and not any(v.__class__ is PacketPayload for v in new):
             return self._same_header(kind, new)
-        if kind is PayloadKind.BYTES and all(v.__class__ is bytes for v in new):
+        if kind is PayloadKind.BYTES and set(map(type, new)) == {bytes}:
             return self._same_header(kind, new)
         kinds = self._kinds()
         payloads = [payload_like(k, v) for k, v in zip(kinds, new, strict=True)]

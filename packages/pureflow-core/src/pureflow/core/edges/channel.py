@@ -133,6 +133,24 @@ class BoundedChannel:
         if self._recv_waiters:
             self._wake_receivers()
 
+    def offer(self, packet: Packet) -> bool:
+        """Queue one packet if there is room now, with this edge's route (stamped in place
+        when nobody holds the packet, else on a copy); False, nothing changed, if not."""
+        if self._depth >= self.limit:
+            return False
+        route = self.route
+        if packet._held is not None:  # queued somewhere already: this edge gets a copy
+            packet = packet._rebuild(packet.route if route is None else route, packet.payload)
+        elif route is not None:
+            packet.route = route
+        packet._held = self
+        self._items.append(packet)
+        self._depth += 1
+        self.pushed += 1
+        if self._recv_waiters:
+            self._wake_receivers()
+        return True
+
     def try_reserve(self) -> bool:
         """Take a slot if one is free (never after the receiver left)."""
         if self._depth < self.limit:

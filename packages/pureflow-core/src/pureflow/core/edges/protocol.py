@@ -82,6 +82,12 @@ class Edge(Protocol):
         """Queue a packet or a batch; only when ``room()`` holds all of it."""
         ...
 
+    def offer(self, packet: Packet) -> bool:
+        """The no-wait send of one packet: queued with the edge's route when there is room
+        (stamped in place on a packet nobody holds, else on a copy), else False and
+        nothing changed."""
+        ...
+
     def try_reserve(self) -> bool:
         """Hold one slot if one is free (never after the receiver left)."""
         ...

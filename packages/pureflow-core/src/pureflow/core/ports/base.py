@@ -32,6 +32,7 @@ class Port:
         "_closed",
         "_context",
         "_edges",
+        "_plain",
         "_rec",
         "_rr",
         "_sink",
@@ -57,6 +58,16 @@ class Port:
         self._rec: PortRecorder | None = None
         self._closed = False
         self._waiting = False
+        self._plain: Edge | None = None
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """``_plain``: the port's only edge while nothing else is to be done per packet (no
+        recorder, the port open, no validator): the case the no-wait paths test first."""
+        edges = self._edges
+        self._plain = (
+            edges[0] if len(edges) == 1 and self._rec is None and not self._closed else None
+        )
 
     def _bind(
         self, context: NodeContext | None, cancel: _CancelSlot, sink: MetadataSink | None
@@ -66,6 +77,7 @@ class Port:
         self._sink = sink
         info = PortInfo(self.direction, self.port_id, context, len(self._edges), self._capacity_sum)
         self._rec = port_recorder(sink, info)
+        self._refresh()
 
     @property
     def edges(self) -> tuple[Edge, ...]:

@@ -80,13 +80,13 @@ class InputPort(Port):
         budget = self._budget
         if budget.spent >= _INTERVAL:
             return None
-        rec = self._rec
-        edges = self._edges
-        if rec is None and len(edges) == 1:
-            packet = edges[0].take()
+        plain = self._plain
+        if plain is not None:
+            packet = plain.take()
             if packet is not None:
                 budget.spent += 1
             return packet
+        rec = self._rec
         edge = self._ready()
         if edge is None:
             return None
@@ -268,6 +268,7 @@ class InputPort(Port):
         if self._closed:
             return
         self._closed = True
+        self._plain = None
         dropped: list[EdgeItem] = []
         for edge in self._edges:
             lost = edge.close_receiver()

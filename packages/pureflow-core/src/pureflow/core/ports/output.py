@@ -90,8 +90,8 @@ class OutputPort(Port):
     def __init__(
         self, port_id: PortId, edges: Sequence[Edge], budget: YieldBudget | None = None
     ) -> None:
-        super().__init__(port_id, edges, budget)
         self._validator: OutputPacketValidator | None = None
+        super().__init__(port_id, edges, budget)
         self._seq = 0
         self._forget_stamp()
 
@@ -109,8 +109,14 @@ class OutputPort(Port):
         super()._bind(context, cancel, sink)
         self._forget_stamp()
 
+    def _refresh(self) -> None:
+        super()._refresh()
+        if self._validator is not None:
+            self._plain = None  # every packet is validated: the long way
+
     def _set_validator(self, validator: OutputPacketValidator | None) -> None:
         self._validator = validator
+        self._refresh()
 
     # --- building packets -------------------------------------------------------------
 
@@ -221,6 +227,11 @@ class OutputPort(Port):
         rec = self._rec
         if len(edges) == 1:
             edge = edges[0]
+            if rec is None and isinstance(item, Packet):
+                if not edge.offer(item):
+                    return False
+                budget.spent += 1
+                return True
             if edge.room() < size:
                 return False
             copy = for_edge(item, edge.route, copy_control=False)
@@ -256,7 +267,14 @@ class OutputPort(Port):
                 f"send takes a Packet, not {type(packet).__name__}: build one with "
                 "port.packet(value) (or send a Batch with send_many)"
             )
-        if self._send_now(packet, 1):
+        edge = self._plain
+        if edge is not None:
+            # The common case, first: one edge and nothing to do but queue the packet.
+            budget = self._budget
+            if budget.spent < _INTERVAL and self._cancel.request is None and edge.offer(packet):
+                budget.spent += 1
+                return
+        elif self._send_now(packet, 1):
             return
         await self._send_wait(packet)
 
@@ -484,6 +502,7 @@ class OutputPort(Port):
         if self._closed:
             return
         self._closed = True
+        self._plain = None
         for edge in self._edges:
             edge.close_sender()
 
