@@ -8,8 +8,14 @@ one Python session per page:
 
 * a block right after ``<!-- file: NAME -->`` is written to NAME (and checked: Python
   compiles, JSON, YAML and TOML parse);
-* a ``python`` block runs (top-level ``await`` allowed); a ``text`` block right after
-  ``<!-- output -->`` is what the Python block before it prints;
+* a ``python`` block is a program, run the way a reader would run it: saved as a file
+  and run with ``python FILE`` (so no top-level ``await``: a sample runs its workflow
+  with ``run_sync``); a block marked ``<!-- continues -->`` continues the program of the
+  Python block before it (the file holds both). A ``text`` block right after
+  ``<!-- output -->`` is what the Python block before it prints. A program runs before the
+  next ``console`` block (which may use what it made), before the next program and at
+  the end of the page; when a console block sits between two blocks of one program, the
+  second run repeats the first block's code but checks only the new block's output;
 * a ``console`` block's ``$ COMMAND`` lines run with bash (``pureflow`` and ``python`` are
   this environment's; ``hatch run X`` runs X) and the lines after each command are its
   output, stdout and stderr together: a line ``...`` stands for any number of lines, and
@@ -26,18 +32,14 @@ indented (unfenced) code block fails the page: fence it, so that it runs.
 
 from __future__ import annotations
 
-import ast
-import asyncio
 import contextlib
-import inspect
-import io
 import itertools
 import json
-import linecache
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -245,28 +247,77 @@ def page_session(cwd: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def run_python(block: Block, namespace: dict[str, object]) -> None:
-    # Tracebacks show the page's own lines, with their line numbers.
-    filename = f"docs/{block.page}"
-    source = "\n" * block.line + block.body + "\n"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    code = compile(source, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        result = eval(code, namespace)  # the page's own sample
-        if inspect.iscoroutine(result):
-            asyncio.run(result)
-    if block.expected_output is not None:
-        assert matches(block.expected_output, out.getvalue()), (
-            f"{block.where}: printed\n{out.getvalue()}\n--- the page shows ---\n"
-            f"{block.expected_output}"
+_MARK = "@@pureflow-docs-block {}@@"
+
+
+class PageProgram:
+    """The Python blocks of one page, run as one saved script (see the module doc)."""
+
+    def __init__(self, page: str, cwd: Path) -> None:
+        self.page = page
+        self.cwd = cwd
+        self.done: list[Block] = []  # blocks whose output was checked already
+        self.pending: list[Block] = []
+
+    def add(self, block: Block) -> None:
+        """A block for this program (``<!-- continues -->``) or the first of the next."""
+        if block.marker != "continues":
+            self.run()
+            self.done = []
+        self.pending.append(block)
+
+    def script(self) -> str:
+        """Every block at its own line number (so a traceback names the page's lines),
+        each new block preceded by a line that prints its mark."""
+        lines: list[str] = []
+        for index, block in enumerate([*self.done, *self.pending]):
+            while len(lines) < block.line - 1:
+                lines.append("")
+            if index >= len(self.done):
+                lines.append(f"print({_MARK.format(index)!r}, flush=True)")
+            else:
+                lines.append("")
+            lines.extend(block.body.split("\n"))
+        return "\n".join(lines) + "\n"
+
+    def run(self) -> None:
+        if not self.pending:
+            return
+        name = "docs_" + re.sub(r"\W", "_", self.page.removesuffix(".md")) + ".py"
+        folder = self.cwd if self.cwd != REPO else Path(tempfile.mkdtemp(prefix="docs-"))
+        path = folder / name
+        path.write_text(self.script(), encoding="utf-8")
+        env = shell_env()
+        env["PYTHONPATH"] = str(self.cwd)
+        done = subprocess.run(
+            [sys.executable, str(path)],
+            cwd=self.cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
         )
+        assert done.returncode == 0, (
+            f"docs/{self.page}: `python {name}` exited {done.returncode}:\n"
+            f"{done.stdout}\n{done.stderr}"
+        )
+        outputs = re.split(r"^@@pureflow-docs-block (\d+)@@\n", done.stdout, flags=re.M)
+        printed = dict(zip(map(int, outputs[1::2]), outputs[2::2], strict=True))
+        for index, block in enumerate(self.pending, start=len(self.done)):
+            if block.expected_output is not None:
+                assert matches(block.expected_output, printed.get(index, "")), (
+                    f"{block.where}: printed\n{printed.get(index, '')}\n--- the page shows ---\n"
+                    f"{block.expected_output}"
+                )
+        self.done.extend(self.pending)
+        self.pending = []
 
 
 def run_page(page: str, cwd: Path) -> None:
     unfenced = indented_code(PAGES[page])
     assert not unfenced, f"{page}: indented code at lines {unfenced}: fence it, so it runs"
-    namespace: dict[str, object] = {"__name__": "__docs__"}
+    program = PageProgram(page, cwd)
     with page_session(cwd):
         for block in blocks_of(page, PAGES[page]):
             if block.marker == "skip-sample":
@@ -285,8 +336,10 @@ def run_page(page: str, cwd: Path) -> None:
             if block.output_of_previous or block.lang in NOT_CODE:
                 continue
             if block.lang in {"python", "py"}:
-                run_python(block, namespace)
+                check_parses(block, block.body)
+                program.add(block)
             elif block.lang == "console":
+                program.run()  # a command may use what the Python before it made
                 run_console(block, cwd)
             elif block.lang in {"json", "yaml", "yml", "toml"}:
                 check_parses(block, block.body)
@@ -295,6 +348,7 @@ def run_page(page: str, cwd: Path) -> None:
                     f"{block.where}: a `{block.lang}` block nobody runs: show commands as a "
                     "`console` block with `$ ` lines and their output, or mark it"
                 )
+        program.run()
 
 
 def runs_in_repo(page: str) -> bool:

@@ -37,7 +37,11 @@ A node is an ``async`` function of its context and ports::
             await out.send(packet.with_value(text))
 
 Everything runs on anyio (asyncio or trio); no public signature exposes anyio types.
+Pureflow logs under the ``pureflow`` logger and, as a library, prints nothing unless the
+application configures logging (a ``NullHandler`` sits on that logger).
 """
+
+import logging as _logging
 
 from pureflow.core.batch import Batch
 from pureflow.core.component import (
@@ -281,3 +285,5 @@ __all__ = [
     "sink_records_data",
     "wire_edges",
 ]
+
+_logging.getLogger("pureflow").addHandler(_logging.NullHandler())
