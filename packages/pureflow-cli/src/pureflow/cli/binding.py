@@ -35,8 +35,7 @@ if TYPE_CHECKING:
 
 
 TRUST_HINT = (
-    "hint: --trust imports the modules the document names (running their code) to check "
-    "them fully"
+    "hint: --trust imports the modules the document names (running their code) to check them fully"
 )
 
 
@@ -67,7 +66,7 @@ def needs_binding(workflow: WorkflowDefinition) -> bool:
 def component_catalog() -> tuple[dict[str, Component], list[str]]:
     """Every installed component (the standard library publishes its own through the
     ``pureflow.components`` entry points), and warnings about broken entry points."""
-    from pureflow.engine import BindingProblem, discover_components
+    from pureflow.engine import discover_components
 
     problems: list[BindingProblem] = []
     catalog = discover_components(problems=problems)
@@ -127,7 +126,7 @@ def bind(
     """Bind every node, or raise :class:`CliError` listing every problem. ``static``:
     read ``python:`` references without importing them (``validate`` and ``inspect``
     without ``--trust``); what that leaves unchecked is a warning."""
-    from pureflow.engine import BindingError, BindingProblem, DemoExecutor, bind_document
+    from pureflow.engine import BindingError, DemoExecutor, bind_document
 
     executors = _manifest_executors(workflow, manifest_path) if manifest_path else None
     warnings: list[BindingProblem] = []

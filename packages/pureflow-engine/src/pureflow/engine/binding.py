@@ -417,9 +417,7 @@ class _Binder:
             try:
                 found = self.reader.callable(target)
             except ImportReferenceError as err:
-                self.problem(
-                    _IMPORT_CODES[err.kind], node, f"config of `{reference}`: {err}", at
-                )
+                self.problem(_IMPORT_CODES[err.kind], node, f"config of `{reference}`: {err}", at)
                 continue
             if found.callable is False:
                 self.problem(

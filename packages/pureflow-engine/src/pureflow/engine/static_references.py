@@ -36,6 +36,7 @@ import are reported as :class:`~pureflow.core.ImportReferenceError` with the sam
 from __future__ import annotations
 
 import ast
+import builtins
 import enum
 import importlib.machinery
 import importlib.util
@@ -516,7 +517,16 @@ class StaticReader:
                     f"`{source.name}` imports from `{binding.module}`, which was not found",
                     source.where(binding.node),
                 )
-            # `from package import name`: an attribute of the package, or its submodule.
+            # `from package import name`: an attribute of the package, or its submodule
+            # (always the submodule for `from . import name` in the package's __init__).
+            if binding.module == source.name:
+                sub = _locate(f"{binding.module}.{binding.name}", self.base_dir)
+                if isinstance(sub, _Located):
+                    return self._module_value(reference, sub, rest, hops)
+                return _Unknown(
+                    f"`{source.name}` imports `{binding.name}` from itself",
+                    source.where(binding.node),
+                )
             if target.module is None:
                 read = self._source(reference, target)
                 if (
@@ -540,7 +550,14 @@ class StaticReader:
         if binding.kind == "value":
             value = binding.node
             if isinstance(value, ast.Name) and value.id != first:
-                return self._lookup(reference, source, [value.id, *rest], walked, hops + 1)
+                if value.id in source.bindings:
+                    return self._lookup(reference, source, [value.id, *rest], walked, hops + 1)
+                if value.id in builtins.__dict__ and not rest:
+                    return _Live(builtins.__dict__[value.id])
+                return _Unknown(
+                    f"`{first}` is bound to `{value.id}`, which `{source.name}` does not define",
+                    source.where(value),
+                )
             if rest:
                 return _Unknown(
                     f"`{first}` is bound to an expression in `{source.name}`",

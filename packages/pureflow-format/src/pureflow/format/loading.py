@@ -13,6 +13,7 @@ says otherwise): ``failed to read `{path}`: not a regular file but a character d
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -32,9 +33,7 @@ def read_document_bytes(path: str | os.PathLike[str]) -> bytes:
     path_text = os.fspath(path)
     try:
         if path_text == STDIN_PATH:
-            if sys.stdin is None:
-                raise OSError(9, "Bad file descriptor")
-            return read_input_stream(sys.stdin.buffer, DOCUMENT_LIMIT, "standard input")
+            return _stdin_bytes()
         return read_input_file(path_text, DOCUMENT_LIMIT)
     except InputFileRefused as refused:
         raise WorkflowFileError(path_text, refused.reason) from None
@@ -42,6 +41,12 @@ def read_document_bytes(path: str | os.PathLike[str]) -> bytes:
         raise WorkflowFileError(path_text, os_error_text(err)) from None
     except ValueError as err:  # a NUL byte in the path
         raise WorkflowFileError(path_text, str(err)) from None
+
+
+def _stdin_bytes() -> bytes:
+    if sys.stdin is None:  # started without a standard input
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+    return read_input_stream(sys.stdin.buffer, DOCUMENT_LIMIT, "standard input")
 
 
 def read_document_text(path: str | os.PathLike[str]) -> str:
