@@ -25,8 +25,9 @@ import atheris
 # package's modules (the decoders are otherwise imported on first use), the rest of
 # pureflow, and tomllib (the TOML parser is pure Python).
 with atheris.instrument_imports(include=["pureflow", "tomllib"]):
-    import pureflow.format
     import tomllib  # noqa: F401
+
+    import pureflow.format
 
     for module in pkgutil.iter_modules(pureflow.format.__path__):
         importlib.import_module(f"pureflow.format.{module.name}")
@@ -56,11 +57,23 @@ class NoRuleFiles(SourceRegistry):
         return None
 
 
+class Finding(AssertionError):
+    """An input that did not end in a value or clean diagnostics."""
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise Finding(message)
+
+
 def check_diagnostics(diagnostics: object) -> None:
-    assert isinstance(diagnostics, list | tuple) and diagnostics, "no diagnostic"
+    require(isinstance(diagnostics, list | tuple), "diagnostics are not a list")
+    assert isinstance(diagnostics, list | tuple)
+    require(len(diagnostics) > 0, "an error without a diagnostic")
     for diagnostic in diagnostics:
-        assert diagnostic.code in KNOWN, f"undocumented code {diagnostic.code!r}"
-        assert isinstance(diagnostic.message, str) and diagnostic.message, "empty message"
+        require(diagnostic.code in KNOWN, f"undocumented code {diagnostic.code!r}")
+        require(isinstance(diagnostic.message, str), "a message that is not text")
+        require(bool(diagnostic.message), "an empty message")
 
 
 def one_input(data: bytes, format: DocumentFormat) -> None:
@@ -70,16 +83,14 @@ def one_input(data: bytes, format: DocumentFormat) -> None:
         check_diagnostics([err.diagnostic])
         return
     decoded = decode_value(text, format)
-    assert isinstance(decoded, Decoded)
-    if not decoded.ok:
-        check_diagnostics(decoded.problems)
-    elif decoded.problems:
+    require(isinstance(decoded, Decoded), "the decoder returned something else")
+    if not decoded.ok or decoded.problems:
         check_diagnostics(decoded.problems)
     try:
         parse_workflow(data, format, rule_sources=NoRuleFiles())
     except WorkflowDocumentError as err:
         check_diagnostics(err.diagnostics)
-        assert "\n" not in str(err), "a multi-line headline"
+        require("\n" not in str(err), "a headline on several lines")
         err.render("document")
     try:
         plain_value(data, format)
