@@ -162,6 +162,24 @@ def test_a_literal_declaration_is_read_as_an_import_would_give_it(
         fetch.create({})
 
 
+def test_a_deep_literal_schema_is_read_whole(tmp_path: Path) -> None:
+    schema: dict[str, Any] = {"type": "integer"}
+    for level in range(40):
+        schema = {"type": "object", "properties": {f"level{level}": schema}}
+    module = unique("declared")
+    write(
+        tmp_path,
+        f"{module}.py",
+        "from pureflow.core import component\n"
+        f"@component(config_schema={schema!r})\n"
+        "async def deep(ctx, inputs, outputs):\n    pass\n",
+    )
+    found = StaticReader(tmp_path).component(f"{module}:deep")
+    assert found.component is not None
+    assert found.unchecked == ()
+    assert found.component.spec.config_schema == schema
+
+
 def test_what_is_computed_is_unchecked_not_guessed(tmp_path: Path, marker: Path) -> None:
     module = unique("declared")
     write(
@@ -278,6 +296,7 @@ def test_problems_have_the_kinds_an_import_would_give(tmp_path: Path, marker: Pa
         return caught.value.kind, str(caught.value)
 
     assert kind_of("no_colon") == ("invalid", "`no_colon` is not of the form `module:attribute`")
+    assert kind_of("../outside:x") == ("not_found", "module `../outside` not found")
     assert kind_of("static_binding_nowhere:x") == (
         "not_found",
         f"module `static_binding_nowhere` not found (looked in `{tmp_path}` and sys.path)",

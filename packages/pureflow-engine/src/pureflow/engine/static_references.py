@@ -62,6 +62,8 @@ from pureflow.types import DOCUMENT_LIMIT, InputFileRefused, read_input_file
 
 _MAX_HOPS: Final = 16
 """How many imports and aliases one lookup follows before giving up (cycles included)."""
+_MAX_NESTING: Final = 500
+"""How deep a literal (a config schema) may nest and still be read."""
 
 _ENUMS: Final[dict[str, type[enum.Enum]]] = {
     "EffectCapability": EffectCapability,
@@ -436,7 +438,7 @@ class StaticReader:
             ) from None
         try:
             tree = ast.parse(importlib.util.decode_source(data), filename=origin)
-        except (SyntaxError, ValueError, UnicodeDecodeError, LookupError) as err:
+        except (SyntaxError, ValueError, UnicodeDecodeError, LookupError, RecursionError) as err:
             raise ImportReferenceError(
                 "raised",
                 reference,
@@ -478,9 +480,10 @@ class StaticReader:
         binding = source.bindings.get(first)
         if binding is None:
             # A submodule is an attribute of its package once imported.
-            sub = _locate(f"{source.name}.{first}", self.base_dir)
-            if isinstance(sub, _Located) and source.package == source.name:
-                return self._module_value(reference, sub, rest, hops)
+            if source.package == source.name:
+                sub = _locate(f"{source.name}.{first}", self.base_dir)
+                if isinstance(sub, _Located):
+                    return self._module_value(reference, sub, rest, hops)
             if source.star_imports or source.dynamic:
                 origin = f"`from {source.star_imports[0]} import *`" if source.star_imports else ""
                 return _Unknown(
@@ -601,12 +604,18 @@ class StaticReader:
                         rest=rest[1:],
                         walked=walked,
                     )
-            if not node.bases and not node.keywords:
+            assigned = any(
+                isinstance(target, ast.Name) and target.id == rest[0]
+                for item in node.body
+                if isinstance(item, ast.Assign | ast.AnnAssign)
+                for target in (item.targets if isinstance(item, ast.Assign) else [item.target])
+            )
+            if not assigned and not node.bases and not node.keywords:
                 raise ImportReferenceError(
                     "missing_attribute", reference, f"`{walked}` has no attribute `{rest[0]}`"
                 )
         return _Unknown(
-            f"`{qualname}.{rest[0]}` is not defined in the class body",
+            f"`{qualname}.{rest[0]}` is not a `def` or `class` of the class body",
             source.where(node),
         )
 
@@ -640,6 +649,9 @@ def _split(reference: str) -> tuple[str, str]:
         raise ImportReferenceError(
             "invalid", reference, f"`{reference}` is not of the form `module:attribute`"
         )
+    if not all(part.isidentifier() for part in module_name.split(".")):
+        # Never a path: `../x` must not lead the finders out of the search path.
+        raise ImportReferenceError("not_found", reference, f"module `{module_name}` not found")
     return module_name, attribute
 
 
@@ -693,31 +705,35 @@ def _pureflow_name(source: _Source, node: ast.expr) -> str | None:
     return chain[-1]
 
 
-def _literal(node: ast.AST, source: _Source, depth: int = 0) -> Any:
-    if depth > _MAX_HOPS:
+def _literal(node: ast.AST, source: _Source, hops: int = 0, depth: int = 0) -> Any:
+    """The value of a literal expression: constants, containers of literals, a negated
+    number, a module-level name bound to a literal (``hops`` counts those, against
+    cycles), an ``EffectCapability``/``Determinism``/``RetryDisposition`` member.
+    Raises :class:`_NotLiteral` for anything else."""
+    if hops > _MAX_HOPS or depth > _MAX_NESTING:
         raise _NotLiteral
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.List | ast.Tuple | ast.Set):
-        items = [_literal(item, source, depth + 1) for item in node.elts]
+        items = [_literal(item, source, hops, depth + 1) for item in node.elts]
         return tuple(items) if isinstance(node, ast.Tuple) else items
     if isinstance(node, ast.Dict):
         if any(key is None for key in node.keys):
             raise _NotLiteral
         return {
-            _literal(key, source, depth + 1): _literal(value, source, depth + 1)
+            _literal(key, source, hops, depth + 1): _literal(value, source, hops, depth + 1)
             for key, value in zip(node.keys, node.values, strict=True)
             if key is not None
         }
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        operand = _literal(node.operand, source, depth + 1)
+        operand = _literal(node.operand, source, hops, depth + 1)
         if isinstance(operand, int | float) and not isinstance(operand, bool):
             return -operand if isinstance(node.op, ast.USub) else operand
         raise _NotLiteral
     if isinstance(node, ast.Name):
         binding = source.bindings.get(node.id)
         if binding is not None and binding.kind == "value" and not binding.conditional:
-            return _literal(binding.node, source, depth + 1)
+            return _literal(binding.node, source, hops + 1, depth)
         raise _NotLiteral
     if isinstance(node, ast.Attribute):
         owner = _pureflow_name(source, node.value)
