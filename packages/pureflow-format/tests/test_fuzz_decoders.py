@@ -64,13 +64,13 @@ def test_every_input_ends_in_a_value_or_a_clean_diagnostic(tmp_path: Path, forma
     )
     log = completed.stderr
     findings = sorted(p.name for p in tmp_path.iterdir() if p.name != "found")
-    assert completed.returncode == 0 and not findings, (
-        f"fuzzing the {format} front end found {findings}:\n{log[-6000:]}"
-    )
+    assert not findings, f"fuzzing the {format} front end found {findings}:\n{log[-6000:]}"
+    assert completed.returncode == 0, log[-6000:]
     done = re.search(r"^Done (\d+) runs in (\d+) second", log, re.MULTILINE)
     assert done is not None, log[-3000:]
     runs = int(done.group(1))
     assert runs > 1000, f"only {runs} inputs in {SECONDS} s:\n{log[-3000:]}"
     coverage = re.findall(r"cov: (\d+)", log)  # the last one: at the end of the run
-    assert coverage and int(coverage[-1]) > 100, log[-3000:]
+    assert coverage, log[-3000:]
+    assert int(coverage[-1]) > 100, log[-3000:]
     print(f"{format}: {runs} inputs in {done.group(2)} s, coverage {coverage[-1]} edges")
