@@ -91,14 +91,15 @@ def test_missing_file_directory_and_unreadable_file(
     assert_clean_failure(code, out, err, f"failed to read `{tmp_path}`: ")
 
     path = write(tmp_path, "locked.json", VALID)
-    real_open = open
+    real_open = os.open
 
     def deny(file: object, *args: object, **kwargs: object) -> object:
         if str(file) == path:
             raise PermissionError(13, "Permission denied")
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(file, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("builtins.open", deny)
+    # (as root, file modes deny nothing: the open itself is made to fail)
+    monkeypatch.setattr(os, "open", deny)
     code, out, err = run("validate", path)
     assert_clean_failure(code, out, err, f"failed to read `{path}`: ")
     assert "Permission denied" in err

@@ -207,6 +207,8 @@ def test_spec_validation_and_json() -> None:
         "outputs": [],
         "config_schema": None,
         "effects": ["filesystem_read"],
+        "effects_known": True,
+        "calls": [],
         "determinism": "unknown",
         "retry": "unknown",
         "run_in": "loop",
@@ -221,6 +223,34 @@ def test_spec_validation_and_json() -> None:
         ComponentSpec("x", inputs="in")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not a valid"):
         EffectCapability("teleport")
+    with pytest.raises(ValueError, match="config key twice"):
+        ComponentSpec("x", calls=("function", "function"))
+    with pytest.raises(TypeError, match="not a string"):
+        ComponentSpec("x", calls="function")  # type: ignore[arg-type]
+
+
+def test_a_component_that_calls_configured_code_has_unknown_effects() -> None:
+    """Effects of a callable named in the config are nobody's declaration: "unknown",
+    never "none"; declared effects stay listed as what is known."""
+    spec = ComponentSpec("x", effects=["clock"], calls=["function"])  # type: ignore[list-item]
+    assert spec.calls == ("function",)
+    assert spec.effects_are_known is False
+    assert spec.to_json()["effects_known"] is False
+    node = NodeDefinition.of("n", ["in"], ["out"])
+    capabilities = node_capabilities_for(spec, node)
+    assert capabilities.effects == (EffectCapability.CLOCK,)
+    assert capabilities.effects_known is False
+    assert node_capabilities_for(ComponentSpec("y"), node).effects_known is True
+    assert node_capabilities_for(None, node).effects_known is True
+    unread = ComponentSpec("z", effects_known=False)
+    assert node_capabilities_for(unread, node).effects_known is False
+
+    @component(inputs=["in"], outputs=["out"], calls=["key"])
+    async def keyed(ctx: object, inputs: object, outputs: object) -> None: ...
+
+    declared = component_of(keyed)
+    assert declared is not None
+    assert declared.spec.calls == ("key",)
 
 
 # --- as_component ------------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from pureflow.format import WorkflowDocumentError, parse_raw, parse_workflow
-from pureflow_format_testdata import BASE_TOML, JSON, TOML, jdoc, set_at, treplace
+from pureflow_format_testdata import BASE_TOML, JSON, TOML, base, jdoc, set_at, treplace
 
 
 def decode_error(text: str | bytes, fmt=JSON) -> WorkflowDocumentError:
@@ -59,6 +62,28 @@ def test_all_duplicate_keys_are_reported() -> None:
 def test_valid_surrogate_pairs_are_fine() -> None:
     raw = parse_raw(jdoc().replace('"flow"', '"fl\\ud83d\\ude00ow"'), JSON)
     assert raw.id == "fl\U0001f600ow"
+
+
+@pytest.mark.parametrize(
+    ("change", "location"),
+    [
+        (set_at(("cycles",), "reje\ud800ct"), "/cycles"),
+        (set_at(("nodes", 0, "inputs"), ["a\ud800"]), "/nodes/0/inputs/0"),
+        (set_at(("nodes", 0, "config"), {"k\udc00": 1}), "/nodes/0/config/k\udc00"),
+        (set_at(("edges", 0, "source", "port"), "\udfff"), "/edges/0/source/port"),
+    ],
+)
+def test_a_lone_surrogate_anywhere_is_a_diagnostic_never_an_exception(
+    change: Any, location: str
+) -> None:
+    """Found by fuzzing: a lone surrogate escape in a field the document model encodes (an
+    enum value, a list item, a key) used to escape as UnicodeEncodeError."""
+    document = base()
+    change(document)
+    err = decode_error(json.dumps(document, ensure_ascii=True))  # escapes: \ud800
+    assert ("decode.syntax", "lone surrogate escape in string", location) in [
+        (d.code, d.message, d.location) for d in err.diagnostics
+    ]
 
 
 def test_escaped_backslash_before_u_is_not_a_surrogate() -> None:

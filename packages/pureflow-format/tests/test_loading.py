@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import builtins
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -125,14 +125,15 @@ def test_path_below_a_file(tmp_path: Path) -> None:
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "flow.json"
     path.write_text(jdoc(), encoding="utf-8")
-    real_open = builtins.open
+    real_open = os.open
 
     def deny(file, *args, **kwargs):
         if str(file) == str(path):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", deny)
+    # (as root, file modes deny nothing: the open itself is made to fail)
+    monkeypatch.setattr(os, "open", deny)
     with pytest.raises(WorkflowFileError) as caught:
         load_workflow(path)
     assert str(caught.value) == f"failed to read `{path}`: Permission denied (os error 13)"

@@ -207,6 +207,24 @@ def test_contracts_and_capabilities_are_projected() -> None:
     assert list(intro.to_json()) == ["workflow_id", "nodes", "edges"]
 
 
+def test_unknown_effects_are_said_and_known_ones_keep_the_original_shape() -> None:
+    capabilities = snapshot_capabilities()
+    unknown = NodeCapabilities.new(
+        "upper",
+        capabilities[1].ports,
+        [EffectCapability.ENVIRONMENT_READ],
+        effects_known=False,
+    )
+    intro = introspect_workflow(
+        snapshot_workflow(), snapshot_contracts(), [capabilities[0], unknown, capabilities[2]]
+    )
+    source, upper, sink = intro.to_json()["nodes"]
+    assert upper["effects"] == ["environment_read"]  # what is known
+    assert upper["effects_known"] is False  # and that there may be more
+    assert "effects_known" not in source
+    assert "effects_known" not in sink
+
+
 def test_validation_errors_propagate_unchanged() -> None:
     workflow = snapshot_workflow()
     with pytest.raises(SchemaMismatch):

@@ -12,6 +12,11 @@
 * anything else: the original CLI's demo executor (``run`` only).
 
 Every problem is reported before any node starts, with its document location.
+
+``validate`` and ``inspect`` bind *statically* unless given ``--trust``: no module a
+document names is imported (see :mod:`pureflow.engine.static_references`); what cannot
+be checked that way is a ``warning:`` line, followed by one ``hint:`` about ``--trust``.
+``run`` always imports: running a document means trusting it.
 """
 
 from __future__ import annotations
@@ -24,9 +29,28 @@ from pureflow.cli.errors import CliError
 
 if TYPE_CHECKING:
     from pureflow.core import Component, NodeExecutor
-    from pureflow.engine import BoundWorkflow
+    from pureflow.engine import BindingProblem, BoundWorkflow
     from pureflow.format import WasmManifest
     from pureflow.workflow import WorkflowDefinition
+
+
+TRUST_HINT = (
+    "hint: --trust imports the modules the document names (running their code) to check them fully"
+)
+
+
+def trust_option(function: Any) -> Any:
+    """``--trust``: import the code a document names instead of reading it statically."""
+    return click.option(
+        "--trust",
+        is_flag=True,
+        help=(
+            "Import the Python modules the document names (python: components, the "
+            "callables of map/filter/split) to check them fully. This runs their code "
+            "with your privileges: use it only for documents you trust. Without it, they "
+            "are read from source and nothing runs."
+        ),
+    )(function)
 
 
 def base_dir_of(workflow_path: str) -> Path:
@@ -42,7 +66,7 @@ def needs_binding(workflow: WorkflowDefinition) -> bool:
 def component_catalog() -> tuple[dict[str, Component], list[str]]:
     """Every installed component (the standard library publishes its own through the
     ``pureflow.components`` entry points), and warnings about broken entry points."""
-    from pureflow.engine import BindingProblem, discover_components
+    from pureflow.engine import discover_components
 
     problems: list[BindingProblem] = []
     catalog = discover_components(problems=problems)
@@ -97,9 +121,12 @@ def bind(
     *,
     manifest_path: str | None = None,
     with_demo_default: bool = True,
+    static: bool = False,
 ) -> BoundWorkflow:
-    """Bind every node, or raise :class:`CliError` listing every problem."""
-    from pureflow.engine import BindingError, BindingProblem, DemoExecutor, bind_document
+    """Bind every node, or raise :class:`CliError` listing every problem. ``static``:
+    read ``python:`` references without importing them (``validate`` and ``inspect``
+    without ``--trust``); what that leaves unchecked is a warning."""
+    from pureflow.engine import BindingError, DemoExecutor, bind_document
 
     executors = _manifest_executors(workflow, manifest_path) if manifest_path else None
     warnings: list[BindingProblem] = []
@@ -110,10 +137,22 @@ def bind(
             default=DemoExecutor() if with_demo_default else None,
             executors=executors,
             warnings=warnings,
+            static=static,
         )
     except BindingError as err:
+        _echo_warnings(warnings)
         details = err.render(workflow_path).splitlines()[1:]
         raise CliError(str(err), details if len(err.problems) > 1 else []) from None
-    for warning in warnings:
-        click.echo(f"warning: {warning.message}", err=True)
+    _echo_warnings(warnings)
     return bound
+
+
+def _echo_warnings(warnings: list[BindingProblem]) -> None:
+    from pureflow.engine.binding import UNCHECKED
+
+    for warning in warnings:
+        click.echo(
+            f"warning: {warning if warning.code == UNCHECKED else warning.message}", err=True
+        )
+    if any(warning.code == UNCHECKED for warning in warnings):
+        click.echo(TRUST_HINT, err=True)

@@ -5,6 +5,12 @@ Pure data, so that tools can read and check declarations without a runtime. A
 RECEIVE` (input) or :attr:`~PortCapabilityDirection.EMIT` (output) and lists the
 :class:`EffectCapability` values the node may exercise.
 
+Effects are *known* (the list is all the node may do) unless ``effects_known`` is False:
+the node calls code whose effects nobody declared (a callable named in its config, as the
+standard ``map``, ``filter`` and ``split`` do; a component whose declaration could not be
+read without importing it). Then ``effects`` lists only what is known, and tools must
+assume the node may have any effect.
+
 Enforcement depends on the execution boundary (:func:`enforcement_for`): native Python
 nodes are ``advisory`` (declared, not sandboxed; any effect is allowed), WebAssembly and
 process nodes are ``strict``: a node may only declare effects its boundary can enforce
@@ -138,6 +144,10 @@ class PortCapability:
 class NodeCapabilities:
     """One node's capability descriptor: port claims and effects, in declared order.
 
+    ``effects_known`` is False when the node may have effects beyond ``effects`` that
+    nobody declared (it runs code named in its config, or its declaration was not read):
+    "unknown", not "none".
+
     Construction checks, in this order (the first failure is raised):
 
     1. an effect listed twice: :class:`DuplicateEffect` (the first repeat);
@@ -149,6 +159,7 @@ class NodeCapabilities:
     node_id: NodeId
     ports: tuple[PortCapability, ...] = ()
     effects: tuple[EffectCapability, ...] = ()
+    effects_known: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "node_id", NodeId(self.node_id))
@@ -178,9 +189,11 @@ class NodeCapabilities:
         node_id: str,
         ports: Iterable[PortCapability] = (),
         effects: Iterable[EffectCapability] = (),
+        *,
+        effects_known: bool = True,
     ) -> NodeCapabilities:
         """Build and validate a descriptor (same checks as the class)."""
-        return cls(NodeId(node_id), tuple(ports), tuple(effects))
+        return cls(NodeId(node_id), tuple(ports), tuple(effects), effects_known)
 
     @classmethod
     def native_passive(cls, node_id: str, ports: Iterable[PortCapability]) -> NodeCapabilities:

@@ -166,6 +166,15 @@ def _port_tuple(ports: Iterable[str] | None, what: str) -> tuple[str, ...] | Non
     return result
 
 
+def _calls_tuple(keys: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(keys, str):
+        raise TypeError("calls must be a list of config keys, not a string")
+    result = tuple(str(key) for key in keys)
+    if len(set(result)) != len(result):
+        raise ValueError("calls lists a config key twice")
+    return result
+
+
 def _effect_tuple(effects: Iterable[EffectCapability | str]) -> tuple[EffectCapability, ...]:
     result = tuple(e if isinstance(e, EffectCapability) else EffectCapability(e) for e in effects)
     if len(set(result)) != len(result):
@@ -181,9 +190,15 @@ class ComponentSpec:
     order), or ``None`` for "any ports". ``config_schema``: a JSON Schema (Draft 2020-12)
     the node's config must satisfy, or ``None`` for no check (the binder validates it, and
     the config, before the run). ``effects``: the side effects the code has. ``run_in``:
-    ``"loop"``, ``"thread"`` or ``"process"`` (see the module docs). Construction
-    normalises lists to tuples and effect labels to :class:`EffectCapability` and raises
-    ``ValueError`` for a port or effect listed twice or an unknown ``run_in``.
+    ``"loop"``, ``"thread"`` or ``"process"`` (see the module docs). ``calls``: the config
+    keys whose values name Python callables (``module:attr``) that the node imports and
+    calls (the standard ``map``, ``filter`` and ``split`` take ``function``): their effects
+    are nobody's declaration, so such a node's effects are unknown, and a static binding
+    checks those references without importing them. ``effects_known``: False when
+    ``effects`` may not be all (a declaration read from source whose ``effects`` was not a
+    literal). Construction normalises lists to tuples and effect labels to
+    :class:`EffectCapability` and raises ``ValueError`` for a port or effect listed twice
+    or an unknown ``run_in``.
     """
 
     name: str
@@ -196,11 +211,14 @@ class ComponentSpec:
     retry: RetryDisposition = RetryDisposition.UNKNOWN
     run_in: RunIn = "loop"
     sandbox: ExecutionMode | None = None
+    calls: tuple[str, ...] = ()
+    effects_known: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "inputs", _port_tuple(self.inputs, "inputs"))
         object.__setattr__(self, "outputs", _port_tuple(self.outputs, "outputs"))
         object.__setattr__(self, "effects", _effect_tuple(self.effects))
+        object.__setattr__(self, "calls", _calls_tuple(self.calls))
         if self.run_in not in RUN_IN_VALUES:
             raise ValueError(f"run_in must be one of {', '.join(RUN_IN_VALUES)}: {self.run_in!r}")
         if self.run_in == "process" and (
@@ -208,6 +226,12 @@ class ComponentSpec:
             or (self.outputs is not None and len(self.outputs) != 1)
         ):
             raise ValueError("a process component has exactly one input and one output port")
+
+    @property
+    def effects_are_known(self) -> bool:
+        """Whether ``effects`` is all the node may do: False when it calls code named in
+        its config (``calls``) or its ``effects`` were not read (``effects_known``)."""
+        return self.effects_known and not self.calls
 
     @property
     def execution_mode(self) -> ExecutionMode:
@@ -226,6 +250,8 @@ class ComponentSpec:
             "outputs": None if self.outputs is None else list(self.outputs),
             "config_schema": None if self.config_schema is None else dict(self.config_schema),
             "effects": [effect.label for effect in self.effects],
+            "effects_known": self.effects_are_known,
+            "calls": list(self.calls),
             "determinism": self.determinism.label,
             "retry": self.retry.label,
             "run_in": self.run_in,
@@ -278,11 +304,13 @@ def node_contract_for(spec: ComponentSpec | None, node: NodeDefinition) -> NodeC
 
 def node_capabilities_for(spec: ComponentSpec | None, node: NodeDefinition) -> NodeCapabilities:
     """The node's capabilities: every document port claimed in its direction, and the
-    spec's effects (none when ``spec`` is ``None``)."""
+    spec's effects (none when ``spec`` is ``None``), unknown when the spec says its
+    effects are not all known (:attr:`ComponentSpec.effects_are_known`)."""
     claims = [PortCapability(p, PortCapabilityDirection.RECEIVE) for p in node.input_ports]
     claims += [PortCapability(p, PortCapabilityDirection.EMIT) for p in node.output_ports]
-    effects = () if spec is None else spec.effects
-    return NodeCapabilities(node.id, tuple(claims), effects)
+    if spec is None:
+        return NodeCapabilities(node.id, tuple(claims))
+    return NodeCapabilities(node.id, tuple(claims), spec.effects, spec.effects_are_known)
 
 
 # --- the decorator -------------------------------------------------------------------------
@@ -375,6 +403,7 @@ def component(
     determinism: Determinism = Determinism.UNKNOWN,
     retry: RetryDisposition = RetryDisposition.UNKNOWN,
     run_in: RunIn = "loop",
+    calls: Iterable[str] = (),
 ) -> Callable[[T], T]: ...
 
 
@@ -391,6 +420,7 @@ def component(
     determinism: Determinism = Determinism.UNKNOWN,
     retry: RetryDisposition = RetryDisposition.UNKNOWN,
     run_in: RunIn = "loop",
+    calls: Iterable[str] = (),
 ) -> Any:
     """Declare a function or class as a component; returns it unchanged.
 
@@ -398,8 +428,15 @@ def component(
     to ``module:qualname`` and ``description`` to the docstring's first paragraph. A
     function runs as the node itself (config through ``ctx.config``); a class is
     instantiated once per node with its :class:`NodeConfig` (when ``__init__`` takes an
-    argument). ``TypeError`` when the target's shape does not fit ``run_in`` (a loop
-    function that is not ``async``, a thread function that is).
+    argument). ``calls`` names the config keys whose values are ``module:attr`` callables
+    the component imports and calls (its effects are then unknown; see
+    :class:`ComponentSpec`). ``TypeError`` when the target's shape does not fit ``run_in``
+    (a loop function that is not ``async``, a thread function that is).
+
+    ``pureflow validate`` and ``inspect`` read this declaration from the module's source
+    without importing it, when its arguments are literals (or module-level names bound to
+    literals, and ``EffectCapability``/``Determinism``/``RetryDisposition`` members);
+    anything computed is reported as unchecked unless the document is trusted.
     """
 
     def decorate(obj: T) -> T:
@@ -417,6 +454,7 @@ def component(
             determinism=determinism,
             retry=retry,
             run_in=run_in,
+            calls=tuple(calls),
         )
         factory = (
             _class_factory(obj) if inspect.isclass(obj) else _function_factory(obj, run_in)  # type: ignore[arg-type]

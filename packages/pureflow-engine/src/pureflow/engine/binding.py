@@ -26,6 +26,15 @@ References (DESIGN §3):
   or executors, bound exactly like a ``python:`` reference), else ``default`` (the demo
   executor for the CLI), else no executor at all.
 
+**Static binding** (``static=True``, what ``pureflow validate`` and ``inspect`` do unless
+the document is trusted) runs none of the document's code: a ``python:`` reference is
+located and read from source by :class:`~pureflow.engine.static_references.StaticReader`
+(nothing is imported), and so is every callable a component takes from its config
+(:attr:`~pureflow.core.ComponentSpec.calls`: the standard ``map``, ``filter`` and
+``split``); such nodes are checked but not built (no executor). Components of installed
+packages (``builtin:``, entry points, ``wasm:``) are built as usual: that runs only their
+own code. What cannot be read without importing is a ``binding.unchecked`` warning.
+
 For a component with declarations, the document's ports must equal the declared ones and
 the node's config must satisfy the component's JSON Schema. Then the component builds the
 node's code from a :class:`~pureflow.core.NodeConfig` (the config plus ``base_dir``), and
@@ -60,6 +69,9 @@ Problem codes (stable; :class:`BindingProblem`):
 ``binding.rule_node_component``    a node with a rule set names a ``python:`` or
                                    ``builtin:`` component (only ``wasm:`` rules
                                    guests evaluate rule sets)
+``binding.unchecked``              a warning, static binding only: part of a
+                                   ``python:`` component (or of a callable named in
+                                   a config) cannot be checked without importing it
 =================================  ===============================================
 """
 
@@ -90,6 +102,7 @@ from pureflow.core import (
     node_contract_for,
 )
 from pureflow.engine.registry import MissingExecutor
+from pureflow.engine.static_references import StaticReader
 from pureflow.format import Diagnostic
 from pureflow.runtime import ProcessMapExecutor, in_thread, process_executor_for
 from pureflow.types import NodeId
@@ -120,6 +133,7 @@ DUPLICATE_COMPONENT: Final = "binding.duplicate_component"
 UNKNOWN_NODE: Final = "binding.unknown_node"
 UNBOUND_NODE: Final = "binding.unbound_node"
 RULE_NODE_COMPONENT: Final = "binding.rule_node_component"
+UNCHECKED: Final = "binding.unchecked"
 
 BINDING_CODES: Final[tuple[str, ...]] = (
     UNKNOWN_BUILTIN,
@@ -139,6 +153,7 @@ BINDING_CODES: Final[tuple[str, ...]] = (
     UNKNOWN_NODE,
     UNBOUND_NODE,
     RULE_NODE_COMPONENT,
+    UNCHECKED,
 )
 """Every code a :class:`BindingProblem` can carry."""
 
@@ -330,16 +345,96 @@ class _Binder:
         base_dir: Path | None,
         catalog: Mapping[str, Component],
         schemes: Mapping[str, SchemeResolver],
+        *,
+        static: bool = False,
     ) -> None:
         self.base_dir = base_dir
         self.catalog = catalog
         self.schemes = schemes
+        self.reader = StaticReader(base_dir) if static else None
         self.problems: list[BindingProblem] = []
+        self.warnings: list[BindingProblem] = []
 
     def problem(self, code: str, node: NodeDefinition, message: str, location: str) -> None:
         self.problems.append(
             BindingProblem(code, f"node `{node.id}`: {message}", location, node.id)
         )
+
+    def unchecked(self, node: NodeDefinition, message: str, location: str) -> None:
+        self.warnings.append(
+            BindingProblem(UNCHECKED, f"node `{node.id}`: {message}", location, node.id)
+        )
+
+    def resolve_static(
+        self, node: NodeDefinition, reference: str, rest: str, at: str
+    ) -> Component | None:
+        """A ``python:`` reference read from source (see :mod:`.static_references`)."""
+        assert self.reader is not None
+        try:
+            found = self.reader.component(rest)
+        except ImportReferenceError as err:
+            self.problem(_IMPORT_CODES[err.kind], node, f"component `{reference}`: {err}", at)
+            return None
+        if found.component is None:
+            self.problem(
+                NOT_A_COMPONENT,
+                node,
+                f"component `{reference}` is a {found.what}, not a component (expected an "
+                "`async def node(ctx, inputs, outputs)`, a class with `async def run`, or an "
+                "object declared with @component)",
+                at,
+            )
+            return None
+        if found.unchecked:
+            module = rest.partition(":")[0].strip()
+            where = f", {found.where}" if found.where else ""
+            if "what it is" in found.unchecked:
+                message = (
+                    f"component `{reference}` is not checked without importing `{module}` "
+                    f"({found.why}{where}): its ports, config and effects are unknown"
+                )
+            else:
+                parts = ", ".join(found.unchecked)
+                message = (
+                    f"component `{reference}`: {parts} not checked without importing "
+                    f"`{module}` ({found.why}{where})"
+                )
+            self.unchecked(node, message, at)
+        return found.component
+
+    def check_calls(
+        self, index: int, node: NodeDefinition, reference: str, spec: ComponentSpec
+    ) -> None:
+        """The callables a component takes from its config (``spec.calls``), read from
+        source instead of imported."""
+        assert self.reader is not None
+        config = node.config if isinstance(node.config, Mapping) else {}
+        for key in spec.calls:
+            target = config.get(key)
+            if not isinstance(target, str):
+                continue
+            at = f"/nodes/{index}/config/{key}"
+            try:
+                found = self.reader.callable(target)
+            except ImportReferenceError as err:
+                self.problem(_IMPORT_CODES[err.kind], node, f"config of `{reference}`: {err}", at)
+                continue
+            if found.callable is False:
+                self.problem(
+                    INVALID_CONFIG,
+                    node,
+                    f"config of `{reference}`: `{target}` is a {found.what}, not a callable",
+                    at,
+                )
+            elif found.callable is None:
+                module = target.partition(":")[0].strip()
+                where = f", {found.where}" if found.where else ""
+                self.unchecked(
+                    node,
+                    f"config of `{reference}`: `{target}` is not checked without importing "
+                    f"`{module}` ({found.why}{where})",
+                    at,
+                )
 
     def resolve(
         self, index: int, node: NodeDefinition, reference: str
@@ -358,6 +453,8 @@ class _Binder:
                 )
             return found
         if scheme == "python":
+            if self.reader is not None:
+                return self.resolve_static(node, reference, rest, at)
             try:
                 target = import_object(rest, base_dir=self.base_dir)
             except ImportReferenceError as err:
@@ -532,6 +629,8 @@ def bind_workflow(
     default: NodeExecutor | None = None,
     executors: Mapping[str, NodeExecutor] | None = None,
     require_all: bool = False,
+    static: bool = False,
+    warnings: list[BindingProblem] | None = None,
 ) -> BoundWorkflow:
     """Bind every node of ``workflow``; raise :class:`BindingError` listing every problem.
 
@@ -548,10 +647,14 @@ def bind_workflow(
     an executor is a ``binding.unbound_node`` problem (what a run needs).
 
     Nothing runs: modules are imported and each component builds its node's code, which
-    must not touch the outside world until the node runs.
+    must not touch the outside world until the node runs. With ``static=True`` not even
+    that: ``python:`` references (and the callables components take from their config)
+    are read from source, not imported, and those nodes get no executor (for checking
+    and introspection, never for a run); what cannot be read is a ``binding.unchecked``
+    warning, appended to ``warnings`` when a list is given, else logged.
     """
     base = None if base_dir is None else Path(base_dir)
-    binder = _Binder(base, catalog or {}, schemes or {})
+    binder = _Binder(base, catalog or {}, schemes or {}, static=static)
     explicit = executors or {}
     given = nodes or {}
     known = {str(node.id) for node in workflow.nodes}
@@ -609,9 +712,19 @@ def bind_workflow(
             continue
         if not binder.check(index, node, label, found.spec):
             continue
+        if static and (found.spec.calls or (reference or "").startswith("python:")):
+            if found.spec.calls:
+                binder.check_calls(index, node, label, found.spec)
+            bound[node.id] = BoundNode(node, index, reference, found, None)
+            continue
         executor = binder.build(index, node, label, found)
         if executor is not None:
             bound[node.id] = BoundNode(node, index, reference, found, executor)
+    if warnings is not None:
+        warnings.extend(binder.warnings)
+    else:
+        for warning in binder.warnings:
+            _log.warning("%s", warning)
     if binder.problems:
         raise BindingError(binder.problems)
     return BoundWorkflow(workflow, bound, base)
@@ -666,12 +779,14 @@ def bind_document(
     executors: Mapping[str, NodeExecutor] | None = None,
     require_all: bool = False,
     warnings: list[BindingProblem] | None = None,
+    static: bool = False,
 ) -> BoundWorkflow:
     """:func:`bind_workflow` with the installed catalog: every component and scheme
     published through entry points (the standard library included). What ``pureflow run``
     and :func:`pureflow.engine.run` bind with. A broken entry point is not an error for
     the workflows that do not use it: its problem goes to ``warnings`` when a list is
-    given, else to the ``pureflow.engine`` logger."""
+    given, else to the ``pureflow.engine`` logger; so do ``binding.unchecked`` warnings
+    of a ``static`` binding (see :func:`bind_workflow`)."""
     found: list[BindingProblem] = []
     uses_references = any(
         node.component is not None and str(node.id) not in (nodes or {}) for node in workflow.nodes
@@ -692,6 +807,8 @@ def bind_document(
         default=default,
         executors=executors,
         require_all=require_all,
+        static=static,
+        warnings=warnings,
     )
 
 

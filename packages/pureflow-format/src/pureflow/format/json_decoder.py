@@ -106,20 +106,24 @@ def decode_json(text: str) -> Decoded:
 
 
 def _scan(root: object, hooks: _Hooks, decoded: Decoded, locator: JsonLocator) -> object:
-    """Find the recorded problems (iteratively: any depth), replacing bad values by None."""
+    """Find the recorded problems (iteratively: any depth), replacing bad values by None
+    and dropping entries under bad keys: a lone surrogate must not reach code that encodes
+    the text (the document model's validation would raise ``UnicodeEncodeError``)."""
     found: list[tuple[Parts, str, str]] = []
 
-    def check_string(text: str, parts: Parts) -> None:
+    def bad_string(text: str, parts: Parts) -> bool:
         if _SURROGATE.search(text):
             found.append((parts, DECODE_SYNTAX, "lone surrogate escape in string"))
+            return True
+        return False
 
     def visit(value: object, parts: Parts) -> object:
         if isinstance(value, _Invalid):
             found.append((parts, DECODE_SYNTAX, value.message))
             return None
         if isinstance(value, str):
-            check_string(value, parts)
-        elif isinstance(value, dict | list):
+            return None if bad_string(value, parts) else value
+        if isinstance(value, dict | list):
             stack.append((value, parts))
         return value
 
@@ -135,7 +139,9 @@ def _scan(root: object, hooks: _Hooks, decoded: Decoded, locator: JsonLocator) -
                     for key in record[1]
                 )
             for key in list(container):
-                check_string(key, (*parts, key))
+                if bad_string(key, (*parts, key)):
+                    del container[key]
+                    continue
                 container[key] = visit(container[key], (*parts, key))
         else:
             for index, item in enumerate(container):

@@ -3,11 +3,17 @@
 ``-`` means standard input (read as bytes, JSON unless a format is given). Read
 failures raise :class:`~pureflow.format.WorkflowFileError` with the original's wording:
 ``failed to read `{path}`: {OS error text} (os error N)``, or
-``... stream did not contain valid UTF-8``.
+``... stream did not contain valid UTF-8``. Only a regular file (or standard input) is
+read, and never more than the document size limit
+(:data:`pureflow.types.DOCUMENT_LIMIT`, 16 MiB unless ``PUREFLOW_MAX_DOCUMENT_BYTES``
+says otherwise): ``failed to read `{path}`: not a regular file but a character device
+(only regular files are read)``, ``... larger than the document size limit of 16 MiB
+(set PUREFLOW_MAX_DOCUMENT_BYTES to change it)``.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -17,19 +23,30 @@ from pureflow.format.diagnostics import WorkflowDocumentError, WorkflowFileError
 from pureflow.format.documents import RawWorkflowDocument
 from pureflow.format.formats import STDIN_PATH, DocumentFormat, format_for_path
 from pureflow.format.rule_sources import SourceRegistry
+from pureflow.types import DOCUMENT_LIMIT, InputFileRefused, read_input_file, read_input_stream
 from pureflow.workflow import WorkflowDefinition
 
 
 def read_document_bytes(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of a file, or of standard input for ``-``; raises :class:`WorkflowFileError`."""
+    """The bytes of a regular file, or of standard input for ``-``, within the document
+    size limit; raises :class:`WorkflowFileError`."""
     path_text = os.fspath(path)
     try:
         if path_text == STDIN_PATH:
-            return sys.stdin.buffer.read()
-        with open(path_text, "rb") as handle:
-            return handle.read()
+            return _stdin_bytes()
+        return read_input_file(path_text, DOCUMENT_LIMIT)
+    except InputFileRefused as refused:
+        raise WorkflowFileError(path_text, refused.reason) from None
     except OSError as err:
         raise WorkflowFileError(path_text, os_error_text(err)) from None
+    except ValueError as err:  # a NUL byte in the path
+        raise WorkflowFileError(path_text, str(err)) from None
+
+
+def _stdin_bytes() -> bytes:
+    if sys.stdin is None:  # started without a standard input
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+    return read_input_stream(sys.stdin.buffer, DOCUMENT_LIMIT, "standard input")
 
 
 def read_document_text(path: str | os.PathLike[str]) -> str:

@@ -45,6 +45,7 @@ from pureflow.format.documents import RawWorkflowDocument
 from pureflow.format.formats import DocumentFormat
 from pureflow.format.json_decoder import decode_json
 from pureflow.rules import RuleSet, RuleSetParseError, parse_rule_set, rule_set_to_json
+from pureflow.types import DOCUMENT_LIMIT, InputFileRefused, read_input_file
 
 _SCHEME: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _FILE_PREFIX: Final = "file://"
@@ -113,7 +114,9 @@ def parse_rule_set_text(text: str) -> RuleSet:
 class LocalFsSource:
     """Reads rule-set JSON files; relative paths resolve against ``base_dir``.
 
-    A leading ``file://`` (any case) is stripped. Files are JSON whatever their extension.
+    A leading ``file://`` (any case) is stripped. Files are JSON whatever their extension,
+    read only when they are regular files within the document size limit
+    (:data:`pureflow.types.DOCUMENT_LIMIT`).
     """
 
     def __init__(self, base_dir: str | os.PathLike[str] = ".") -> None:
@@ -126,9 +129,11 @@ class LocalFsSource:
         if not path.is_absolute():
             path = self.base_dir / path
         try:
-            data = path.read_bytes()
+            data = read_input_file(path, DOCUMENT_LIMIT)
         except FileNotFoundError:
             raise RuleFileNotFound(str(path)) from None
+        except InputFileRefused as refused:
+            raise RuleFileReadError(str(path), refused.reason) from None
         except OSError as err:
             raise RuleFileReadError(str(path), os_error_text(err)) from None
         except ValueError as err:  # e.g. a NUL byte in the path

@@ -75,7 +75,9 @@ class NodeIntrospection:
     """One node: its ports, its contract's mode, determinism and retry, the enforcement its
     mode implies, its declared effects (descriptor order) and, for a rule node, its rule
     set. ``to_json()`` has a ``rule_set`` key (the rule set in its document shape, rules in
-    evaluation order) only for rule nodes, so other nodes keep the original's shape."""
+    evaluation order) only for rule nodes, and an ``effects_known`` key (``false``) only
+    for nodes whose effects are unknown (``effects`` then lists only what is known), so
+    other nodes keep the original's shape."""
 
     node_id: NodeId
     ports: tuple[PortIntrospection, ...]
@@ -85,6 +87,7 @@ class NodeIntrospection:
     retry: RetryDisposition
     effects: tuple[EffectCapability, ...]
     rule_set: RuleSet | None = None
+    effects_known: bool = True
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -96,6 +99,8 @@ class NodeIntrospection:
             "retry": self.retry.label,
             "effects": [effect.label for effect in self.effects],
         }
+        if not self.effects_known:
+            data["effects_known"] = False
         if self.rule_set is not None:
             data["rule_set"] = rule_set_to_json(self.rule_set)
         return data
@@ -179,6 +184,7 @@ def introspect_workflow(
                 contract.retry,
                 descriptor.effects,
                 node.rule_set,
+                descriptor.effects_known,
             )
         )
 

@@ -19,6 +19,7 @@ from pureflow.nodes._common import FUNCTION_SCHEMA, call, load_callable, object_
 
 @component(
     name="split",
+    calls=["function"],
     inputs=["in"],
     outputs=["matched", "unmatched"],
     config_schema=object_schema({"function": FUNCTION_SCHEMA}, required=["function"]),

@@ -4,6 +4,10 @@ The callable is given as ``"module:attr"`` (``attr`` may be dotted, ``"builtins:
 and imported like a ``python:`` component: from the workflow file's folder first, then
 ``sys.path``. It receives the payload's value (the JSON value of a control payload, the
 ``bytes`` of a byte payload, the object of a structured one) and may be ``async``.
+
+Both declare ``calls=["function"]``: what the callable does is nobody's declaration, so
+``pureflow inspect`` reports their effects as unknown (``"effects_known": false``), and
+``pureflow validate`` checks the reference without importing it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pureflow.nodes._common import (
 
 @component(
     name="map",
+    calls=["function"],
     inputs=["in"],
     outputs=["out"],
     config_schema=object_schema(
@@ -59,6 +64,7 @@ class Map:
 
 @component(
     name="filter",
+    calls=["function"],
     inputs=["in"],
     outputs=["out"],
     config_schema=object_schema(

@@ -7,7 +7,9 @@ package installed. The component is sandboxed (execution mode ``wasm``, strict
 enforcement); the node's ``config`` sets its limits, batch size and WASI grant
 (:data:`WASM_CONFIG_SCHEMA`), and the grant's effects are the node's declared effects.
 :func:`wasm_executor` builds the node from a component file, for the original's component
-manifests too.
+manifests too. A component file is read only when it is a regular file within the
+component size limit (:func:`check_component_file`): a path to a FIFO or a device fails
+at once instead of blocking or reading without end.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any
 
 from pureflow.contract import ExecutionMode
 from pureflow.core import Component, ComponentSpec, NodeConfig, NodeExecutor, RuleNode
+from pureflow.types import COMPONENT_LIMIT, InputFileRefused, check_input_file
 from pureflow.wasm.component import WasmComponent
+from pureflow.wasm.errors import WasmLoadError
 from pureflow.wasm.limits import WasmLimits
 from pureflow.wasm.node import WasmNode
 from pureflow.wasm.rules_guest import WasmRulesGuest
@@ -72,6 +76,20 @@ def granted_effects(config: Mapping[str, Any]) -> list[str]:
     return effects
 
 
+def check_component_file(path: Path) -> None:
+    """Raise :class:`~pureflow.wasm.WasmLoadError` when the component at ``path`` must not
+    be read: not a regular file (a FIFO, a device), or larger than the component size
+    limit (:data:`pureflow.types.COMPONENT_LIMIT`, 256 MiB unless
+    ``PUREFLOW_MAX_COMPONENT_BYTES`` says otherwise). A file that cannot be opened is left
+    to the loader, which says so in its own words."""
+    try:
+        check_input_file(path, COMPONENT_LIMIT)
+    except InputFileRefused as refused:
+        raise WasmLoadError(f"failed to read WASM component `{path}`: {refused.reason}") from None
+    except OSError:
+        return
+
+
 def wasm_executor(
     path: Path,
     node_id: str,
@@ -90,6 +108,7 @@ def wasm_executor(
         env_vars=list(wasi.get("env", [])),
     )
     limits = _limits({"fuel": fuel, **config})
+    check_component_file(path)
     component = WasmComponent.load(path, limits=limits, grant=grant, name=node_id)
     return WasmNode(
         component,
@@ -119,6 +138,7 @@ def _rules_guest(node: NodeDefinition, path: Path, reference: str) -> Component:
     )
 
     def create(config: NodeConfig) -> NodeExecutor:
+        check_component_file(path)
         guest = WasmRulesGuest.load(path, limits=_limits(config), name=node.id)
         return RuleNode(rule_set, evaluator=WasmRuleEvaluator(guest))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import click
+from pureflow.cli.binding import trust_option
 from pureflow.cli.loading import load_document
 from pureflow.cli.output import echo_text
 from pureflow.cli.paths import DOCUMENT
@@ -15,20 +16,23 @@ if TYPE_CHECKING:
 
 
 @click.command("validate", help="Validate a workflow document (JSON, YAML or TOML).")
+@trust_option
 @click.argument("workflow", metavar="WORKFLOW", type=DOCUMENT)
-def command(workflow: str) -> None:
+def command(workflow: str, trust: bool) -> None:
     """Print ``valid workflow `<id>``` and the node and edge counts, or every problem.
 
     Nodes bound to code (``component``) are checked too: the component must exist, its
     declared ports must match the document's, and the node's config must satisfy the
-    component's schema. Rule sets are parsed and checked against their node (an error,
-    exit 1); rules that can never apply are warnings on stderr. Nothing runs.
+    component's schema. ``python:`` modules are read from source, not imported, unless
+    ``--trust`` is given; what that cannot check is a warning. Rule sets are parsed and
+    checked against their node (an error, exit 1); rules that can never apply are
+    warnings on stderr. No node runs.
     """
     from pureflow.cli.binding import bind, needs_binding
 
     raw, definition = load_document(workflow)
     if needs_binding(definition):
-        bind(definition, workflow, with_demo_default=False)
+        bind(definition, workflow, with_demo_default=False, static=not trust)
     for warning in rule_warnings(raw, definition, workflow):
         click.echo(warning, err=True)
     echo_text(

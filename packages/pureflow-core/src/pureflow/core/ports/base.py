@@ -47,8 +47,9 @@ class Port:
     ) -> None:
         self.port_id = port_id
         self._edges: tuple[Edge, ...] = tuple(edges)
+        # Records carry the sum, saturated at the largest u64 the original's readers parse.
         self._capacity_sum: int | None = (
-            sum(edge.capacity for edge in self._edges) if self._edges else None
+            min(sum(edge.capacity for edge in self._edges), 2**64 - 1) if self._edges else None
         )
         self._rr = 0
         self._budget = budget if budget is not None else YieldBudget.for_thread()
@@ -95,7 +96,8 @@ class Port:
 
     @property
     def total_capacity(self) -> int | None:
-        """The sum of the edge capacities (what records report), or None without edges."""
+        """The sum of the edge capacities, at most 2**64 - 1 (what records report), or None
+        without edges."""
         return self._capacity_sum
 
     @property
