@@ -20,8 +20,10 @@ what to change, not a measurement for the tables (``run.py`` makes those).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import importlib
+import io
 import json
 import pstats
 import sys
@@ -51,7 +53,8 @@ def cli_call(tier: str, packets: int, folder: Path) -> tuple[Callable[[], object
     def run() -> object:
         argv = arguments(document, tier, folder / "run.metadata.jsonl")
         try:
-            cli.main(args=argv, prog_name="pureflow")
+            with contextlib.redirect_stdout(io.StringIO()):  # the --json summary
+                cli.main(args=argv, prog_name="pureflow")
         except SystemExit as done:
             if done.code not in (0, None):
                 raise RuntimeError(f"pureflow run exited {done.code}") from None
