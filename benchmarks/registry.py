@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cases.common import FAN_OUT_IN, LINEAR3, LINEAR10, WIDE_FAN_OUT
+from cases.cli_run import CLI_TIERS
+from cases.common import BATCH_SIZE, FAN_OUT_IN, IDENTITY, LINEAR3, LINEAR10, NATURAL, WIDE_FAN_OUT
 
 # -- sizes -----------------------------------------------------------------------------
 
@@ -53,6 +54,8 @@ ASYNCIO = "asyncio.Queue"
 PUREFLOW = "pureflow"
 
 SHAPES = (LINEAR3, LINEAR10, FAN_OUT_IN, WIDE_FAN_OUT)
+#: The shapes with natural-work rows (``work`` = ``natural``: every stage upper-cases).
+NATURAL_SHAPES = (LINEAR3, LINEAR10, FAN_OUT_IN)
 #: Function stems in ``cases/baseline_asyncio.py``, by shape.
 BASELINE_STEMS = {
     LINEAR3: "linear3",
@@ -67,15 +70,18 @@ class Case:
     """One registered system on one shape: what ``child.py`` calls and how to label it.
 
     ``target`` is ``module:function`` under ``benchmarks/``; the function has the signature
-    ``run(n_packets, payload_size, capacity) -> CaseResult``. ``bounded`` is False for
-    systems with no user-sized edge buffer (the capacity column then shows ``-``);
-    ``requires`` names modules that must be importable, or the row is skipped.
+    ``run(n_packets, payload_size, capacity) -> CaseResult``. ``work`` is ``identity``
+    (stages pass packets on) or ``natural`` (stages make a new, upper-cased value per
+    packet); a row's ratio is against the reference row of the same work. ``bounded`` is
+    False for systems with no user-sized edge buffer (the capacity column then shows
+    ``-``); ``requires`` names modules that must be importable, or the row is skipped.
     """
 
     system: str
     shape: str
     target: str
     api: str = "item"
+    work: str = IDENTITY
     metadata: str = "-"
     capacities: tuple[int, ...] = (REFERENCE_CAPACITY,)
     bounded: bool = True
@@ -88,6 +94,10 @@ def _baseline_cases() -> list[Case]:
         stem = f"cases.baseline_asyncio:{BASELINE_STEMS[shape]}"
         cases.append(Case(ASYNCIO, shape, f"{stem}_item", capacities=(REFERENCE_CAPACITY, 1)))
         cases.append(Case(ASYNCIO, shape, f"{stem}_batch", api="batch"))
+    for shape in NATURAL_SHAPES:
+        stem = f"cases.baseline_asyncio:{BASELINE_STEMS[shape]}_natural"
+        cases.append(Case(ASYNCIO, shape, f"{stem}_item", work=NATURAL))
+        cases.append(Case(ASYNCIO, shape, f"{stem}_batch", api="batch", work=NATURAL))
     return cases
 
 
@@ -99,6 +109,7 @@ def _peer(
     bounded: bool = True,
     suffix: str = "",
     api: str = "item",
+    work: str = IDENTITY,
 ) -> list[Case]:
     """The linear-3 and fan-out-in rows of one peer (functions ``linear3``, ``fan_out_in``)."""
     return [
@@ -107,6 +118,7 @@ def _peer(
             shape,
             f"cases.{module}:{stem}{suffix}",
             api=api,
+            work=work,
             bounded=bounded,
             requires=requires,
         )
@@ -124,6 +136,23 @@ def _peer_cases() -> list[Case]:
         *_peer("bytewax", "peers_bytewax", ("bytewax",), bounded=False),
         *_peer(
             "bytewax", "peers_bytewax", ("bytewax",), bounded=False, suffix="_batch", api="batch"
+        ),
+        *_peer(
+            "bytewax",
+            "peers_bytewax",
+            ("bytewax",),
+            bounded=False,
+            suffix="_natural",
+            work=NATURAL,
+        ),
+        *_peer(
+            "bytewax",
+            "peers_bytewax",
+            ("bytewax",),
+            bounded=False,
+            suffix="_natural_batch",
+            api="batch",
+            work=NATURAL,
         ),
         *_peer("apache-beam DirectRunner", "peers_beam", ("apache_beam",), bounded=False),
     ]
@@ -166,18 +195,76 @@ def _pureflow_cases() -> list[Case]:
                 requires=PUREFLOW_REQUIRES,
             )
         )
+    for shape in NATURAL_SHAPES:
+        stem = f"{PUREFLOW_MODULE}:{BASELINE_STEMS[shape]}_natural"
+        for api in ("item", "batch"):
+            cases.append(
+                Case(
+                    PUREFLOW,
+                    shape,
+                    f"{stem}_{api}_off",
+                    api=api,
+                    work=NATURAL,
+                    metadata="off",
+                    requires=PUREFLOW_REQUIRES,
+                )
+            )
     return cases
 
 
 THROUGHPUT_CASES: list[Case] = [*_baseline_cases(), *_pureflow_cases(), *_peer_cases()]
 
-#: Peak RSS at a small and a large packet count, 10-node chain, capacity 64, 1 KiB payloads.
-MEMORY_CASES: list[Case] = [Case(ASYNCIO, LINEAR10, "cases.baseline_asyncio:linear10_item")]
+#: Peak RSS at a small and a large packet count, 10-node chain, 1 KiB payloads, edges of
+#: 64 packets: capacity 64 on per-item rows, one batch of 64 (``capacities=(1,)``) on the
+#: batch rows (a batch row's capacity counts batches), so that the small run fills every
+#: edge as the large one does and any growth between them is not the edges filling up.
+MEMORY_CASES: list[Case] = [
+    Case(ASYNCIO, LINEAR10, "cases.baseline_asyncio:linear10_item"),
+    Case(
+        ASYNCIO,
+        LINEAR10,
+        "cases.baseline_asyncio:linear10_natural_batch",
+        api="batch",
+        work=NATURAL,
+        capacities=(1,),
+    ),
+]
 if PUREFLOW_ROWS:
-    MEMORY_CASES.append(
-        Case(PUREFLOW, LINEAR10, f"{PUREFLOW_MODULE}:linear10_item_off", requires=PUREFLOW_REQUIRES)
-    )
+    MEMORY_CASES += [
+        Case(
+            PUREFLOW, LINEAR10, f"{PUREFLOW_MODULE}:linear10_item_off", requires=PUREFLOW_REQUIRES
+        ),
+        Case(
+            PUREFLOW,
+            LINEAR10,
+            f"{PUREFLOW_MODULE}:linear10_natural_batch_off",
+            api="batch",
+            work=NATURAL,
+            capacities=(1,),
+            requires=PUREFLOW_REQUIRES,
+        ),
+    ]
 MEMORY_PAYLOAD = 1024
+
+
+def memory_id(case: Case) -> str:
+    """The id of a memory row: system, shape, and work and API when not the identity relay."""
+    parts = ["memory", case.system, case.shape]
+    if (case.work, case.api) != (IDENTITY, "item"):
+        parts += [case.work, case.api]
+    return "/".join(parts)
+
+
+def memory_capacity_packets(case: Case) -> int:
+    """A memory row's edge capacity in packets (batch rows count batches of 64)."""
+    capacity = case.capacities[0]
+    return capacity * BATCH_SIZE if case.api == "batch" else capacity
+
+
+#: ``pureflow run`` rows (``cases/cli_run.py``): the tiers, ``none`` the reference.
+CLI_REFERENCE_TIER = CLI_TIERS[0]
+#: The CLI targets: ``all`` and ``stats`` as a fraction of ``none``'s speed, same round.
+CLI_TARGETS = {"all": 0.3, "stats": 0.9}
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +335,7 @@ class Row:
 
     @property
     def id(self) -> str:
-        parts = ["throughput", self.case.system, self.case.shape, self.case.api]
+        parts = ["throughput", self.case.system, self.case.shape, self.case.work, self.case.api]
         if self.case.metadata != "-":
             parts.append(f"metadata-{self.case.metadata}")
         if self.case.bounded:
@@ -257,8 +344,9 @@ class Row:
         return "/".join(parts)
 
     @property
-    def reference_key(self) -> tuple[str, int]:
-        return (self.case.shape, self.payload)
+    def reference_key(self) -> tuple[str, int, str]:
+        """Shape, payload and work: what the reference row shares with this row."""
+        return (self.case.shape, self.payload, self.case.work)
 
     @property
     def is_reference(self) -> bool:

@@ -13,6 +13,8 @@ the peer libraries installed. Sections, each interleaved round by round:
 * ``static``: parse, validate, order and inspect documents of 100 to 10,000 nodes, with the
   fitted growth of each phase;
 * ``startup``: ``pureflow validate`` on a small document against ``python -c pass``;
+* ``cli``: ``pureflow run`` of ``sequence -> map -> count`` as whole commands, metadata
+  none, ``stats`` and ``all``; each tier's speed as a fraction of ``none`` in the same round;
 * ``cpu``: CPU-bound branches in worker processes, one branch against two;
 * ``wasm``: a WebAssembly node against the same node in Python, per batch size: packets/s
   of each and the WASM node's overhead per packet;
@@ -46,9 +48,11 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from cases.cli_run import CLI_TIERS, run_command, write_document
 from cases.static_scale import PHASES, growth
 from child import MARKER
 from registry import (
+    CLI_REFERENCE_TIER,
     CPU_CASES,
     MEMORY_CASES,
     MEMORY_LIMIT_MIB,
@@ -65,6 +69,8 @@ from registry import (
     Case,
     Row,
     Size,
+    memory_capacity_packets,
+    memory_id,
     throughput_rows,
 )
 from report import describe, errors, evaluate_targets, outcome, rate, render, summarise_row
@@ -166,7 +172,7 @@ def run_throughput(plan: Plan) -> list[dict[str, Any]]:
 def run_memory(plan: Plan) -> list[dict[str, Any]]:
     """Peak RSS of each memory case at the size's small and large packet counts."""
     small, large = plan.size.memory_packets
-    cases = [c for c in MEMORY_CASES if plan.wants(f"memory/{c.system}/{c.shape}")]
+    cases = [c for c in MEMORY_CASES if plan.wants(memory_id(c))]
     runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
     runnable: list[Case] = []
     for case in cases:
@@ -178,16 +184,19 @@ def run_memory(plan: Plan) -> list[dict[str, Any]]:
     for round_index in range(min(plan.rounds, 3)):
         for case in rotated(runnable, round_index):
             for packets in rotated([small, large], round_index):
-                args = [packets, MEMORY_PAYLOAD, REFERENCE_CAPACITY]
+                args = [packets, MEMORY_PAYLOAD, case.capacities[0]]
                 sample = run_child(case.target, args, plan.size.timeout)
                 runs[(case.target, packets)].append(sample)
-                progress(f"[memory] {case.system} {case.shape} {packets:,}: {describe(sample)}")
+                progress(f"[memory] {memory_id(case)} {packets:,}: {describe(sample)}")
     results: list[dict[str, Any]] = []
     for case in cases:
         entry: dict[str, Any] = {
-            "id": f"memory/{case.system}/{case.shape}",
+            "id": memory_id(case),
             "system": case.system,
             "shape": case.shape,
+            "work": case.work,
+            "api": case.api,
+            "capacity_packets": memory_capacity_packets(case),
             "packets": [small, large],
         }
         bad = outcome(runs[(case.target, small)] + runs[(case.target, large)])
@@ -314,6 +323,56 @@ def run_startup(plan: Plan) -> dict[str, Any] | None:
         "ratio": validate_s / python_s,
         "samples": times,
     }
+
+
+def run_cli(plan: Plan) -> list[dict[str, Any]]:
+    """``pureflow run`` of the CLI rows' document per metadata tier, as whole commands;
+    each tier's time against the ``none`` run of the same round."""
+    tiers = [t for t in CLI_TIERS if plan.wants(f"cli/{t}")]
+    if tiers and CLI_REFERENCE_TIER not in tiers:
+        tiers.insert(0, CLI_REFERENCE_TIER)  # the ratios need it
+    if not tiers:
+        return []
+    packets = plan.size.packets
+    entries = {tier: {"id": f"cli/{tier}", "tier": tier, "packets": packets} for tier in tiers}
+    executable = pureflow_command()
+    if executable is None:
+        reason = "the pureflow command is not installed here"
+        return [entry | {"skipped": reason} for entry in entries.values()]
+    samples: dict[str, list[dict[str, Any]]] = {tier: [] for tier in tiers}
+    with tempfile.TemporaryDirectory(prefix="pureflow-bench-cli-") as tmp:
+        document = write_document(Path(tmp), packets)
+        for round_index in range(plan.rounds):
+            for tier in rotated(tiers, round_index):
+                sample = run_command(executable, document, tier, packets)
+                sample["round"] = round_index
+                samples[tier].append(sample)
+                progress(f"[cli round {round_index + 1}/{plan.rounds}] {tier}: {describe(sample)}")
+    reference = {s["round"]: s for s in samples[CLI_REFERENCE_TIER] if "seconds" in s}
+    results: list[dict[str, Any]] = []
+    for tier in tiers:
+        entry = entries[tier] | {"samples": samples[tier]}
+        bad = outcome(samples[tier])
+        if bad is not None:
+            results.append(entry | bad)
+            continue
+        ratios = [
+            reference[s["round"]]["seconds"] / s["seconds"]
+            for s in samples[tier]
+            if s["round"] in reference
+        ]
+        results.append(
+            entry
+            | {
+                "seconds": statistics.median(s["seconds"] for s in samples[tier]),
+                "packets_per_second": statistics.median(rate(s) for s in samples[tier]),
+                "ratio": statistics.median(ratios) if ratios else None,
+                "peak_rss_mib": statistics.median(s["peak_rss_kib"] for s in samples[tier]) / 1024,
+                "metadata_mb": statistics.median(s["metadata_bytes"] for s in samples[tier]) / 1e6,
+                "records": statistics.median(s["records"] for s in samples[tier]),
+            }
+        )
+    return results
 
 
 def run_cpu(plan: Plan) -> list[dict[str, Any]]:
@@ -503,6 +562,7 @@ SECTIONS: dict[str, Callable[[Plan], Any]] = {
     "memory": run_memory,
     "static": run_static,
     "startup": run_startup,
+    "cli": run_cli,
     "cpu": run_cpu,
     "wasm": run_wasm,
     "rules": run_rules,
@@ -512,7 +572,8 @@ SECTIONS: dict[str, Callable[[Plan], Any]] = {
 def all_ids(size: Size) -> list[str]:
     """Every row id of every section, for ``--list`` and for writing ``--only`` patterns."""
     ids = [row.id for row in throughput_rows()]
-    ids += [f"memory/{c.system}/{c.shape}" for c in MEMORY_CASES]
+    ids += [memory_id(c) for c in MEMORY_CASES]
+    ids += [f"cli/{tier}" for tier in CLI_TIERS]
     ids += [f"static/{p}/{n}" for p in PHASES for n in size.static_nodes]
     ids += ["startup/pureflow-validate"]
     ids += [f"cpu/{case.system}" for case in CPU_CASES]

@@ -22,6 +22,22 @@ the asyncio batch rows bound their queues in batches, so on batch rows ``capacit
 batches here too: the edge holds ``capacity * 64`` packets (capacity 64: 4,096 packets, the
 same buffering as the asyncio batch row's 64 lists of 64; capacity 1: one batch).
 
+The **natural** rows (the ``work`` column) run node code as the docs teach it, doing the
+work of the natural ``asyncio.Queue`` and Bytewax rows:
+
+* the source builds every packet from a plain value, ``out.packet(payload_bytes)`` (the
+  payload kind chosen by the value's type); a latency-stamped packet carries the tuple
+  ``(perf_counter_ns(), payload)`` as ``PacketPayload.structured`` (a tuple holding
+  bytes is not JSON data, so ``out.packet`` refuses it as a plain value);
+* every relay or branch sends a new value per packet,
+  ``packet.with_value(packet.value.upper())`` (stamped packets pass unchanged);
+* the sink counts (``async for``);
+* batched: the source sends ``out.batch(values)`` (one envelope header over a column of
+  64 values; a sampled batch's first value is a byte stamp, ``common.stamp_bytes``, so the
+  column stays ``bytes``) with ``send_many``; relays ``send_many(batch.map(bytes.upper))``
+  each ``recv_many(64)``; the sink adds ``len(batch)`` and reads each batch's first
+  value for the stamp.
+
 Metadata tiers (the ``metadata`` column):
 
 * ``off``: ``NullMetadataSink()``: ports build no record at all;
@@ -64,6 +80,9 @@ from cases.common import (
     batch_sizes,
     make_payload,
     sample_every,
+    sample_every_batch,
+    stamp_age,
+    stamp_bytes,
 )
 
 NodeFn = Callable[[Any, Any, Any], Awaitable[None]]
@@ -160,6 +179,79 @@ def _batch_sink(counts: list[int], latencies: list[int]) -> NodeFn:
     return sink
 
 
+# -- natural node bodies: plain values in, a new value per packet -------------------------
+
+
+def _natural_item_source(n_packets: int, payload: bytes, every: int) -> NodeFn:
+    from pureflow.core import PacketPayload
+
+    structured = PacketPayload.structured
+
+    async def source(_ctx: Any, _inputs: Any, outputs: Any) -> None:
+        out = outputs["out"]
+        make, send, clock = out.packet, out.send, time.perf_counter_ns
+        for i in range(n_packets):
+            if i % every:
+                await send(make(payload))
+            else:
+                await send(make(structured((clock(), payload))))
+
+    return source
+
+
+async def _upper_relay(_ctx: Any, inputs: Any, outputs: Any) -> None:
+    send = outputs["out"].send
+    async for packet in inputs["in"]:
+        value = packet.value
+        await send(packet if value.__class__ is tuple else packet.with_value(value.upper()))
+
+
+def _natural_batch_source(n_packets: int, payload: bytes, _every: int) -> NodeFn:
+    every_batch = sample_every_batch(n_packets)
+
+    async def source(_ctx: Any, _inputs: Any, outputs: Any) -> None:
+        out = outputs["out"]
+        batch, send_many = out.batch, out.send_many
+        for index, size in enumerate(batch_sizes(n_packets)):
+            values = [payload] * size
+            if index % every_batch == 0:
+                values[0] = stamp_bytes()
+            await send_many(batch(values))
+
+    return source
+
+
+async def _upper_batch_relay(_ctx: Any, inputs: Any, outputs: Any) -> None:
+    recv_many = inputs["in"].recv_many
+    send_many = outputs["out"].send_many
+    upper = bytes.upper
+    while batch := await recv_many(BATCH_SIZE):
+        await send_many(batch.map(upper))
+
+
+def _natural_batch_sink(counts: list[int], latencies: list[int]) -> NodeFn:
+    async def sink(_ctx: Any, inputs: Any, _outputs: Any) -> None:
+        recv_many = inputs["in"].recv_many
+        count = 0
+        while batch := await recv_many(BATCH_SIZE):
+            age = stamp_age(batch.values()[0])
+            if age is not None:
+                latencies.append(age)
+            count += len(batch)
+        counts.append(count)
+
+    return sink
+
+
+#: (source factory, relay, sink factory) by (batched, natural).
+NODES: dict[tuple[bool, bool], tuple[Callable[..., NodeFn], NodeFn, Callable[..., NodeFn]]] = {
+    (False, False): (_item_source, _item_relay, _item_sink),
+    (True, False): (_batch_source, _batch_relay, _batch_sink),
+    (False, True): (_natural_item_source, _upper_relay, _item_sink),
+    (True, True): (_natural_batch_source, _upper_batch_relay, _natural_batch_sink),
+}
+
+
 # -- shapes ------------------------------------------------------------------------------
 
 
@@ -224,7 +316,13 @@ def _metadata(tier: str) -> Iterator[tuple[Any, Callable[[], None]]]:
 
 
 def _run(  # noqa: PLR0917 - the case's three arguments plus what _case fixes
-    shape: str, n_packets: int, payload_size: int, capacity: int, tier: str, batched: bool
+    shape: str,
+    n_packets: int,
+    payload_size: int,
+    capacity: int,
+    tier: str,
+    batched: bool,
+    natural: bool = False,
 ) -> CaseResult:
     engine = _engine()
     import anyio
@@ -237,9 +335,8 @@ def _run(  # noqa: PLR0917 - the case's three arguments plus what _case fixes
         capacity *= BATCH_SIZE  # capacity counts batches on batch rows (see the docstring)
     counts: list[int] = []
     latencies: list[int] = []
-    source = (_batch_source if batched else _item_source)(n_packets, payload, every)
-    relay = _batch_relay if batched else _item_relay
-    make_sink = _batch_sink if batched else _item_sink
+    make_source, relay, make_sink = NODES[(batched, natural)]
+    source = make_source(n_packets, payload, every)
 
     functions: dict[str, NodeFn] = {"source": source}
     if shape in (LINEAR3, LINEAR10):
@@ -278,12 +375,15 @@ def _run(  # noqa: PLR0917 - the case's three arguments plus what _case fixes
     return CaseResult(n_packets, seconds, latencies)
 
 
-def _case(shape: str, tier: str, batched: bool) -> Callable[[int, int, int], CaseResult]:
+def _case(
+    shape: str, tier: str, batched: bool, natural: bool = False
+) -> Callable[[int, int, int], CaseResult]:
     def case(n_packets: int, payload_size: int, capacity: int) -> CaseResult:
-        return _run(shape, n_packets, payload_size, capacity, tier, batched)
+        return _run(shape, n_packets, payload_size, capacity, tier, batched, natural)
 
     api = "batch" if batched else "item"
-    case.__doc__ = f"Pureflow {shape}, {api} API, metadata {tier}."
+    work = "natural" if natural else "identity"
+    case.__doc__ = f"Pureflow {shape}, {work} work, {api} API, metadata {tier}."
     return case
 
 
@@ -303,6 +403,12 @@ wide_fan_out_item_off = _case(WIDE_FAN_OUT, "off", False)
 wide_fan_out_item_control = _case(WIDE_FAN_OUT, "control", False)
 wide_fan_out_item_jsonl = _case(WIDE_FAN_OUT, "jsonl", False)
 wide_fan_out_batch_off = _case(WIDE_FAN_OUT, "off", True)
+linear3_natural_item_off = _case(LINEAR3, "off", False, natural=True)
+linear3_natural_batch_off = _case(LINEAR3, "off", True, natural=True)
+linear10_natural_item_off = _case(LINEAR10, "off", False, natural=True)
+linear10_natural_batch_off = _case(LINEAR10, "off", True, natural=True)
+fan_out_in_natural_item_off = _case(FAN_OUT_IN, "off", False, natural=True)
+fan_out_in_natural_batch_off = _case(FAN_OUT_IN, "off", True, natural=True)
 
 
 # -- CPU-bound branches as process nodes ---------------------------------------------------
