@@ -4,8 +4,9 @@
   components published under the ``pureflow.components`` entry point group;
 * ``component: python:module:attr``: the user's code, imported from the workflow file's
   folder first, then ``sys.path``;
-* ``component: wasm:<path>``: a WebAssembly component (path relative to the workflow);
-  optional node config keys: ``fuel``, ``memory_limit_bytes``, ``batch_size``, ``mode``;
+* ``component: wasm:<path>``: a WebAssembly component (path relative to the workflow),
+  loaded and checked while binding (so ``validate`` refuses one that cannot run); node
+  config keys in :data:`WASM_CONFIG_SCHEMA`;
 * a node named in a ``--wasm-components`` manifest: that component (the original's way);
 * anything else: the original CLI's demo executor (``run`` only).
 
@@ -22,6 +23,7 @@ from pureflow.cli.errors import CliError
 
 if TYPE_CHECKING:
     from pureflow.core import Component, NodeExecutor
+    from pureflow.wasm import WasmComponent
     from pureflow.engine import BoundWorkflow
     from pureflow.format import WasmManifest
     from pureflow.workflow import NodeDefinition, WorkflowDefinition
@@ -47,15 +49,25 @@ def component_catalog() -> tuple[dict[str, Component], list[str]]:
     return dict(catalog), [f"warning: {problem.message}" for problem in problems]
 
 
+def _load_wasm(path: Path, node_id: str) -> WasmComponent:
+    """Compile (or take from the cache) and check the component; :class:`WasmError` on
+    any problem (``WASM-LOAD-001``)."""
+    from pureflow.wasm import WasmComponent
+
+    return WasmComponent.load(path, name=node_id)
+
+
 def _wasm_executor(
-    path: Path,
-    node_id: str,
+    component: WasmComponent,
     config: Mapping[str, Any],
     fuel: int | None = None,
     *,
     base_dir: Path | None = None,
 ) -> NodeExecutor:
-    from pureflow.wasm import WasiGrant, WasmComponent, WasmError, WasmLimits, WasmNode
+    """The node for ``component`` under a node's config (the keys of
+    :data:`WASM_CONFIG_SCHEMA`); a grant of a missing folder raises ComponentConfigError."""
+    from pureflow.core import ComponentConfigError
+    from pureflow.wasm import WasiGrant, WasmError, WasmLimits, WasmNode
 
     wasi = config.get("wasi") or {}
     root = base_dir or Path.cwd()
@@ -64,21 +76,24 @@ def _wasm_executor(
         write_dirs=[root / d for d in wasi.get("write_dirs", [])],
         env_vars=list(wasi.get("env", [])),
     )
-
     limits = WasmLimits()
     fuel = config.get("fuel", fuel)
     if fuel is not None:
         limits = limits.with_fuel(int(fuel))
     if config.get("memory_limit_bytes") is not None:
         limits = limits.with_memory_limit(int(config["memory_limit_bytes"]))
+    if config.get("deadline_seconds") is not None:
+        limits = limits.with_deadline(float(config["deadline_seconds"]))
     try:
-        component = WasmComponent.load(path, limits=limits, grant=grant, name=node_id)
+        component = component.with_limits(limits).with_grant(grant)
     except WasmError as err:
-        raise CliError(str(err)) from None
+        raise ComponentConfigError(err.coded_message, location="/wasi") from None
     return WasmNode(
         component,
         batch_size=int(config.get("batch_size", 64)),
         mode=str(config.get("mode", "stream")),  # type: ignore[arg-type]
+        instance=str(config.get("instance", "reuse")),  # type: ignore[arg-type]
+        isolation=config.get("isolation"),
     )
 
 
@@ -87,8 +102,18 @@ WASM_CONFIG_SCHEMA: dict[str, Any] = {
     "properties": {
         "fuel": {"type": "integer", "minimum": 0},
         "memory_limit_bytes": {"type": "integer", "minimum": 1},
+        "deadline_seconds": {"type": "number", "exclusiveMinimum": 0},
         "batch_size": {"type": "integer", "minimum": 1},
         "mode": {"enum": ["stream", "collect"]},
+        "instance": {
+            "description": "reuse: one instance per node run; per-batch: a fresh one per call.",
+            "enum": ["reuse", "per-batch"],
+        },
+        "isolation": {
+            "description": "thread: in this process; process: a worker process that "
+            "cancellation kills (default for guests that can wait in a host call).",
+            "enum": ["thread", "process"],
+        },
         "wasi": {
             "description": "What the guest may reach through WASI (default: nothing).",
             "type": "object",
@@ -118,13 +143,32 @@ def _granted_effects(config: Mapping[str, Any]) -> list[str]:
 
 
 def _wasm_resolver(node: NodeDefinition, reference: str, base_dir: Path | None) -> Component:
-    """A ``wasm:<path>`` node: a sandboxed component (execution mode ``wasm``, strict)."""
+    """A ``wasm:<path>`` node: a sandboxed component (execution mode ``wasm``, strict).
+
+    The component is loaded here, so ``validate`` compiles it and checks its exports and
+    imports; a problem is a ``binding.wasm_failed`` carrying ``WASM-LOAD-001``.
+    """
     from pureflow.contract import ExecutionMode
     from pureflow.core import Component, ComponentSpec, NodeConfig
+    from pureflow.engine import BindingError, BindingProblem
+    from pureflow.engine.binding import WASM_FAILED
+    from pureflow.wasm import WasmError
 
     path = Path(reference)
     if not path.is_absolute():
         path = (base_dir or Path.cwd()) / path
+    try:
+        component = _load_wasm(path, node.id)
+    except WasmError as err:
+        raise BindingError(
+            [
+                BindingProblem(
+                    WASM_FAILED,
+                    f"node `{node.id}`: component `wasm:{reference}`: {err.coded_message}",
+                    node_id=node.id,
+                )
+            ]
+        ) from None
     config = node.config if isinstance(node.config, Mapping) else {}
     spec = ComponentSpec(
         name=f"wasm:{reference}",
@@ -135,7 +179,7 @@ def _wasm_resolver(node: NodeDefinition, reference: str, base_dir: Path | None) 
     )
 
     def create(config: NodeConfig) -> NodeExecutor:
-        return _wasm_executor(path, node.id, config, base_dir=base_dir)
+        return _wasm_executor(component, config, base_dir=base_dir)
 
     return Component(spec, create)
 
@@ -143,7 +187,9 @@ def _wasm_resolver(node: NodeDefinition, reference: str, base_dir: Path | None) 
 def _manifest_executors(
     workflow: WorkflowDefinition, manifest_path: str
 ) -> dict[str, NodeExecutor]:
+    from pureflow.core import ComponentConfigError
     from pureflow.format import FormatError, ManifestError, parse_wasm_manifest, read_document_text
+    from pureflow.wasm import WasmError
 
     try:
         manifest: WasmManifest = parse_wasm_manifest(
@@ -173,7 +219,16 @@ def _manifest_executors(
             config["memory_limit_bytes"] = entry.memory_limit_bytes
         if entry.batch_size is not None:
             config["batch_size"] = entry.batch_size
-        executors[entry.node] = _wasm_executor(entry.component, entry.node, config, entry.fuel)
+        try:
+            component = _load_wasm(Path(entry.component), entry.node)
+            executors[entry.node] = _wasm_executor(component, config, entry.fuel)
+        except WasmError as err:
+            raise CliError(
+                f"invalid WASM component manifest: component for node `{entry.node}` cannot "
+                f"be loaded: {err.coded_message}"
+            ) from None
+        except ComponentConfigError as err:  # pragma: no cover - manifests grant nothing
+            raise CliError(str(err)) from None
     return executors
 
 

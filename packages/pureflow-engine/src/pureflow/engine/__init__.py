@@ -41,7 +41,7 @@ from pureflow.engine.registry import (
     as_registry,
 )
 from pureflow.engine.run import run_workflow, run_workflow_sync
-from pureflow.engine.summary import DeadlockReport, RunSummary, TerminalState
+from pureflow.engine.summary import DeadlockReport, ReportsUsage, RunSummary, TerminalState
 from pureflow.engine.supervisor import CycleRejected, NodeState, NodeStatus, Supervisor
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "NodeState",
     "NodeStatus",
     "RunPolicy",
+    "ReportsUsage",
     "RunSummary",
     "RunningEdges",
     "SingleExecutorRegistry",

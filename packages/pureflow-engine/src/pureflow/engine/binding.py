@@ -363,7 +363,12 @@ class _Binder:
             try:
                 return self.wasm_resolver(node, rest, self.base_dir)
             except BindingError as err:
-                self.problems.extend(err.problems)
+                # A resolver does not know where the node is in the document: its problems
+                # without a location are about the component reference.
+                self.problems.extend(
+                    p if p.location else BindingProblem(p.code, p.message, at, p.node_id)
+                    for p in err.problems
+                )
             except Exception as err:
                 self.problem(
                     WASM_FAILED, node, f"component `{reference}`: {type(err).__name__}: {err}", at

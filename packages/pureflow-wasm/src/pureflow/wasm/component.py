@@ -275,7 +275,8 @@ def _probe_links(
             if found is not None:
                 raise WasmLoadError(
                     f"component `{label}` imports `{found.group(1)}`, which the host does not "
-                    f"provide ({root_cause(err)})"
+                    "provide (the host links WASI 0.2 only: cli, clocks, filesystem, io, "
+                    "random, sockets)"
                 ) from None
             raise WasmLoadError(f"component `{label}` cannot be linked: {root_cause(err)}") from None
     finally:

@@ -257,7 +257,6 @@ class WasmNode:
         limits = self.component.limits
         grant = self.component.grant
         return {
-            "component": self.component.source,
             "fuel": limits.fuel,
             "memory_limit_bytes": limits.memory_limit_bytes,
             "deadline_seconds": limits.deadline,

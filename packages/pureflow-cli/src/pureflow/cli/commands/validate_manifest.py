@@ -67,5 +67,5 @@ def _load_problem(path: object) -> str | None:
     try:
         WasmComponent.load(Path(str(path)))
     except WasmError as err:
-        return str(err)
+        return err.coded_message
     return None
