@@ -511,9 +511,7 @@ class WasmComponent:
         :class:`~pureflow.wasm.errors.WasmGuestError`, ``WasmOutputError`` and
         ``WasmInputError`` (which leave the instance usable).
         """
-        func = instance.instance.get_func(instance.store, self._invoke_index)
-        if func is None:  # pragma: no cover - checked at load time
-            raise WasmLoadError(f"component `{self.source}` does not export batch.invoke")
+        func = instance.func(self._invoke_index)
         if self.fast_codec and _fastcodec.AVAILABLE:
             encoded = _fastcodec.encode(items)
 

@@ -118,6 +118,7 @@ class GuestInstance:
         """True once a failure closed the instance; it must not be called again."""
         self._ticker = ticker
         self._closed = False
+        self._funcs: dict[int, tuple[wc.ExportIndex, wc.Func]] = {}
         self._memory_limit = limits.memory_limit_bytes
         store = wasmtime.Store(engine)
         self._store = store
@@ -154,6 +155,19 @@ class GuestInstance:
     def store(self) -> wasmtime.Store:
         """The instance's store (for looking up exports)."""
         return self._store
+
+    def func(self, index: wc.ExportIndex) -> wc.Func:
+        """The exported function at ``index`` (looked up once per instance)."""
+        if self.broken:
+            raise RuntimeError(f"instance of `{self.source}` is closed")
+        found = self._funcs.get(id(index))
+        if found is None:
+            func = self.instance.get_func(self._store, index)
+            if func is None:
+                raise WasmLoadError(f"component `{self.source}` has no function at that export")
+            self._funcs[id(index)] = (index, func)
+            return func
+        return found[1]
 
     def call(
         self,

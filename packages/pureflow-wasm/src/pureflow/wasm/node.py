@@ -64,7 +64,6 @@ summary reads it.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import threading
@@ -73,6 +72,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import anyio
+import anyio.from_thread
 import anyio.lowlevel
 from pureflow.core import (
     CancellationError,
@@ -526,17 +526,51 @@ class _NodeRun:
         return done
 
     async def _in_thread(self, batches: list[RowBatch]) -> Call[list[RowBatch]]:
-        call = functools.partial(self._call, batches, None)
+        """The call in a daemon thread of its own. Cancellation (the node's token, or the
+        caller's cancel scope) returns at once: the guest is told to stop at the next
+        epoch tick, its instance is dropped, and a guest blocked in a host call finishes
+        in the background without holding up the node or the process's exit."""
+        token = anyio.lowlevel.current_token()
+        finished = anyio.Event()
+        box: list[tuple[bool, Any]] = []
+
+        def work() -> None:
+            try:
+                box.append((True, self._call(batches, None)))
+            except BaseException as err:  # handed to the event loop below
+                box.append((False, err))
+            try:
+                anyio.from_thread.run_sync(finished.set, token=token)
+            except Exception:  # noqa: S110 - the run ended: nobody waits for this call
+                pass
+
+        threading.Thread(target=work, name=f"pureflow-wasm-{self.ctx.node_id}", daemon=True).start()
         try:
-            return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
-        except anyio.get_cancelled_exc_class():
-            # Stop the guest (it may still be running in the abandoned thread) and never
-            # use its instance again.
-            self.flag.stop.set()
-            instance, self.instance = self.instance, None
-            if instance is not None:
-                instance.broken = True
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._stop_on_token, tg.cancel_scope)
+                await finished.wait()
+                tg.cancel_scope.cancel()
+        except BaseException:
+            self._abandon()
             raise
+        if not box:
+            self._abandon()
+            raise WasmCancelledError(_CANCELLED)
+        ok, value = box[0]
+        if ok:
+            return value  # type: ignore[no-any-return]
+        raise value
+
+    async def _stop_on_token(self, scope: anyio.CancelScope) -> None:
+        await self.ctx.cancellation_token.wait()
+        scope.cancel()
+
+    def _abandon(self) -> None:
+        """Stop the running guest at its next epoch tick and never use its instance again."""
+        self.flag.stop.set()
+        instance, self.instance = self.instance, None
+        if instance is not None:
+            instance.broken = True
 
     def _learn(self, seconds: float, count: int) -> None:
         sample = seconds / max(count, 1)
