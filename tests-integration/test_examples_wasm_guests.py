@@ -34,7 +34,9 @@ needs_node = pytest.mark.skipif(
 def marked_block(page: Path, marker_value: str) -> str:
     text = page.read_text(encoding="utf-8")
     found = [
-        b for b in blocks_of(page.name, text) if b.marker == "sample" and b.marker_value == marker_value
+        b
+        for b in blocks_of(page.name, text)
+        if b.marker == "sample" and b.marker_value == marker_value
     ]
     assert len(found) == 1, f"{page}: one block marked `sample: {marker_value}`"
     return found[0].body
@@ -51,7 +53,9 @@ def test_docs_show_the_example_guest_source() -> None:
 def test_javascript_guest_builds_and_runs_as_the_readme_shows(tmp_path: Path) -> None:
     """sample: js-guest example"""
     root = tmp_path / "repo"
-    shutil.copytree(EXAMPLE, root / "examples" / "wasm-guests", ignore=shutil.ignore_patterns("build"))
+    shutil.copytree(
+        EXAMPLE, root / "examples" / "wasm-guests", ignore=shutil.ignore_patterns("build")
+    )
     block = marked_block(EXAMPLE / "README.md", "js-guest example")
     commands: list[tuple[str, list[str]]] = []
     for line in block.split("\n"):

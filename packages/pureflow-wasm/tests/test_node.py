@@ -9,6 +9,7 @@ import math
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -28,8 +29,6 @@ from pureflow.core import (
     PortsOut,
     bounded_edge_channel,
 )
-from pathlib import Path
-
 from pureflow.wasm import CompileCache, WasiGrant, WasmComponent, WasmLimits
 from pureflow.wasm.abi import GuestBytes, GuestControl
 from pureflow.wasm.node import WasmNode, guest_packet_from_core
@@ -676,7 +675,5 @@ async def test_with_thread_isolation_the_node_still_ends_on_cancellation(
     ends at once and the guest's daemon thread finishes in the background."""
     harness = Harness(WasmNode(probe_component, batch_size=1, isolation="thread"))
     feed = {"in": [op(0, op="env", name="HOME"), op(1, op="sleep", seconds=20)]}
-    await harness.run(
-        feed, extra=lambda: cancel_after_first_answer(harness, "stop now"), limit=120
-    )
+    await harness.run(feed, extra=lambda: cancel_after_first_answer(harness, "stop now"), limit=120)
     assert isinstance(harness.error, CancellationError)

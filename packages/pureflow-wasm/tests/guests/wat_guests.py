@@ -1,9 +1,10 @@
 """Assemble the hand-written test guests into batch-world components.
 
 Each ``<name>.wat`` file here is a core module ``$m`` that exports ``mem``, ``realloc``,
-``invoke`` and ``post-invoke`` (from the allocator); ``component_shell.wat`` holds the type section and the lifting that every
-guest shares (the shape of ``shared/wasm/batch-world-empty.wat``), and ``realloc.wat`` the
-bump allocator spliced in at ``;; @include realloc``.
+``invoke`` and ``post-invoke`` (from the allocator); ``component_shell.wat`` holds the type
+section and the lifting that every guest shares (the shape of
+``shared/wasm/batch-world-empty.wat``), and ``realloc.wat`` the bump allocator spliced in at
+``;; @include realloc``.
 
 :func:`constant_output_wat` builds a guest that ignores its input and returns a fixed
 value laid out in its data segment by the canonical ABI: the way to produce any malformed
@@ -43,7 +44,10 @@ def module_text(name: str, *, heap_base: int = 1024) -> str:
 
 
 def _heap_line(heap_base: int) -> str:
-    return f"(global $bump (mut i32) (i32.const {heap_base})) (global $heap i32 (i32.const {heap_base}))"
+    return (
+        f"(global $bump (mut i32) (i32.const {heap_base})) "
+        f"(global $heap i32 (i32.const {heap_base}))"
+    )
 
 
 def component_text(core_module: str) -> str:

@@ -23,9 +23,9 @@ from pureflow.cli.errors import CliError
 
 if TYPE_CHECKING:
     from pureflow.core import Component, NodeExecutor
-    from pureflow.wasm import WasmComponent
     from pureflow.engine import BoundWorkflow
     from pureflow.format import WasmManifest
+    from pureflow.wasm import WasmComponent
     from pureflow.workflow import NodeDefinition, WorkflowDefinition
 
 

@@ -258,7 +258,7 @@ _BLOCK_STRUCT: Final = struct.Struct(
 )
 
 
-def _write_blocks(
+def _write_blocks(  # noqa: PLR0917 - the encoder's state, passed once
     buf: bytearray,
     base: int,
     blocks: int,
@@ -266,7 +266,7 @@ def _write_blocks(
     shared: dict[str, tuple[int, int]],
     s_base: int,
     mid_offsets: Sequence[int],
-    payload_vals: Sequence[tuple[int, int, int]],
+    payload_vals: Sequence[tuple[tuple[int, int], int, int, int]],
 ) -> None:
     """Each packet's block with one ``pack_into`` (the small-batch path)."""
     n_md, n_pl = _NAME_ADDRS["metadata"], _NAME_ADDRS["payload"]
@@ -291,8 +291,7 @@ def _write_blocks(
         else:
             sn_size = sn_off = sp_size = sp_off = 0
             source_at = 0
-        case, kind, size, ptr = payload_vals[i]  # type: ignore[misc]
-        case_size, case_name = case  # type: ignore[misc]
+        (case_size, case_name), kind, size, ptr = payload_vals[i]
         pack(
             buf, at,
             *n_md, K_RECORD, 4, a + _ME,
@@ -314,7 +313,7 @@ def _write_blocks(
         )  # fmt: skip
 
 
-def _write_columns(  # noqa: PLR0913, PLR0917 - the encoder's state, passed once
+def _write_columns(  # noqa: PLR0917 - the encoder's state, passed once
     buf: bytearray,
     words: memoryview,
     base: int,
@@ -329,7 +328,6 @@ def _write_columns(  # noqa: PLR0913, PLR0917 - the encoder's state, passed once
     mid_offsets: list[int],
     attempts: list[int],
     has_source: list[bool],
-    payloads: list[bytes | str],
     is_bytes: list[bool],
     byte_payloads: list[bytes],
     texts: list[bytes],
@@ -425,7 +423,7 @@ def encode(batches: Sequence[RowBatch]) -> _Encoded:
     if not all(is_bytes) and not all(type(p) is bytes or type(p) is str for p in payloads):
         raise WasmInputError("payload is not supported by WIT ABI 0.1.0")
     attempts = [row[3] for row in rows]
-    if n and not (1 <= min(attempts) and max(attempts) <= _MAX_ATTEMPT):
+    if n and not (min(attempts) >= 1 and max(attempts) <= _MAX_ATTEMPT):
         raise WasmInputError("attempt must be between 1 and 2**32 - 1")
 
     # Strings: every distinct id once (they repeat), each message id and control text.
@@ -452,11 +450,11 @@ def encode(batches: Sequence[RowBatch]) -> _Encoded:
     message_ids = [row[0].encode() for row in rows]
     mid_offsets = list(itertools.accumulate(map(len, message_ids), initial=spos))
     parts += message_ids
-    texts = [p.encode() for p in payloads if type(p) is str]  # type: ignore[union-attr]
+    texts = [p.encode() for p in payloads if isinstance(p, str)]
     text_offsets = list(itertools.accumulate(map(len, texts), initial=mid_offsets[-1]))
     parts += texts
     strings = b"".join(parts)
-    byte_payloads: list[bytes] = [p for p in payloads if type(p) is bytes]  # type: ignore[misc]
+    byte_payloads = [p for p in payloads if isinstance(p, bytes)]
     element_count = sum(map(len, byte_payloads))
 
     # Regions: root val, port-batch vals and entries, packet vals, packet blocks, payload
@@ -506,13 +504,13 @@ def encode(batches: Sequence[RowBatch]) -> _Encoded:
                 payload_vals.append((_BYTES_CASE, K_LIST, size, element_at if size else 0))
                 element_at += size * VAL
             else:
-                text, off = next(text_iter)
-                payload_vals.append((_CONTROL_CASE, K_STRING, len(text), s_base + off))
+                encoded, off = next(text_iter)
+                payload_vals.append((_CONTROL_CASE, K_STRING, len(encoded), s_base + off))
         _write_blocks(buf, base, blocks, rows, shared, s_base, mid_offsets, payload_vals)
     else:
         _write_columns(
             buf, words, base, packet_vals, blocks, elements, rows, columns, shared, s_base,
-            message_ids, mid_offsets, attempts, has_source, payloads, is_bytes, byte_payloads,
+            message_ids, mid_offsets, attempts, has_source, is_bytes, byte_payloads,
             texts, text_offsets,
         )  # fmt: skip
     if element_count:
@@ -572,7 +570,7 @@ def _row_checked(mem: memoryview, kind: int, size: int, ptr: int) -> PacketRow:
     if pk != K_VARIANT or not payload_ptr:
         raise WasmOutputError("guest returned non-variant payload")
     vk, vs, vp, _ = _READ_VAL.unpack_from(mem, payload_ptr)
-    tag = mem[tag_ptr : tag_ptr + tag_size]
+    tag = bytes(mem[tag_ptr : tag_ptr + tag_size])
     data: bytes | str
     if tag == b"bytes":
         if vk != K_LIST:
@@ -601,8 +599,8 @@ def _row(mem: memoryview, kind: int, size: int, ptr: int) -> PacketRow:
     if kind == K_RECORD and size == 2:
         mk, ms, mp, _, pk, tag_size, tag_ptr, payload_ptr = _READ_REC2.unpack_from(mem, ptr)
         if mk == K_RECORD and ms == 4 and pk == K_VARIANT and payload_ptr:
-            (k0, s0, p0, _, k1, s1, p1, _, ek, es, ep, _, rk, rs, rp, _) = (
-                _READ_REC4.unpack_from(mem, mp)
+            (k0, s0, p0, _, k1, s1, p1, _, ek, es, ep, _, rk, rs, rp, _) = _READ_REC4.unpack_from(
+                mem, mp
             )
             if (mk, ms, k0, k1, ek, es, rk, rs) == _REC_OK:
                 xk, xs, xp, _, ak, attempt, _, _ = _READ_REC2.unpack_from(mem, ep)
@@ -625,7 +623,11 @@ def _row(mem: memoryview, kind: int, size: int, ptr: int) -> PacketRow:
                                 )
                     if ok:
                         data: bytes | str | None = None
-                        if vk == K_LIST and tag_size == 5 and mem[tag_ptr : tag_ptr + 5] == b"bytes":
+                        if (
+                            vk == K_LIST
+                            and tag_size == 5
+                            and bytes(mem[tag_ptr : tag_ptr + 5]) == b"bytes"
+                        ):
                             raw = mem[vp : vp + vs * VAL]
                             kinds = _U8_KINDS.get(vs)
                             if kinds is None:
@@ -637,7 +639,7 @@ def _row(mem: memoryview, kind: int, size: int, ptr: int) -> PacketRow:
                         elif (
                             vk == K_STRING
                             and tag_size == 7
-                            and mem[tag_ptr : tag_ptr + 7] == b"control"
+                            and bytes(mem[tag_ptr : tag_ptr + 7]) == b"control"
                         ):
                             data = str(mem[vp : vp + vs], "utf-8")
                         if data is not None:

@@ -18,6 +18,12 @@ import sys
 import threading
 from typing import Any, BinaryIO, Final
 
+from pureflow.wasm.component import WasmComponent, load_artifact
+from pureflow.wasm.errors import WasmError, WasmGuestError, WasmTrapError
+from pureflow.wasm.instance import GuestInstance
+from pureflow.wasm.limits import WasmLimits
+from pureflow.wasm.wasi import GUEST_LOGGER_PREFIX, WasiGrant
+
 _HEADER: Final = struct.Struct(">I")
 
 
@@ -64,12 +70,6 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tested thr
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         out.write(_HEADER.pack(len(data)) + data)
         out.flush()
-
-    from pureflow.wasm.component import WasmComponent, load_artifact
-    from pureflow.wasm.errors import WasmError, WasmGuestError, WasmTrapError
-    from pureflow.wasm.instance import GuestInstance
-    from pureflow.wasm.limits import WasmLimits
-    from pureflow.wasm.wasi import GUEST_LOGGER_PREFIX, WasiGrant
 
     collector = _Collector()
     guest_root = logging.getLogger(GUEST_LOGGER_PREFIX)

@@ -8,9 +8,9 @@ Both codecs (this module's generic one over wasmtime-py's values, and the bulk C
 codec in ``_fastcodec``) work on a flat *row* form (:data:`PacketRow`, :data:`RowBatch`):
 tuples of plain strings, cheap to build from core packets and to check against a run.
 
-Host to guest (:func:`encode_port_batches`, :func:`encode_rows`) builds ``wasmtime.component.Record`` objects
-whose attributes are the kebab-case field names; ``payload`` is an untagged variant, so
-bytes travel as ``bytes`` and control as ``str``.
+Host to guest (:func:`encode_port_batches`, :func:`encode_rows`) builds
+``wasmtime.component.Record`` objects whose attributes are the kebab-case field names;
+``payload`` is an untagged variant, so bytes travel as ``bytes`` and control as ``str``.
 
 Guest to host (:func:`decode_invoke_result`) checks every value and raises
 :class:`~pureflow.wasm.errors.WasmGuestError` for ``err(batch-error)`` and
@@ -256,7 +256,9 @@ def port_batches_from_rows(items: Iterable[RowBatch]) -> list[PortBatch]:
 
     Raises :class:`WasmOutputError` on the first problem.
     """
-    return make_port_batches((port, [make_guest_packet(*row) for row in rows]) for port, rows in items)
+    return make_port_batches(
+        (port, [make_guest_packet(*row) for row in rows]) for port, rows in items
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -303,7 +305,15 @@ def encode_rows(items: Iterable[RowBatch]) -> list[Record]:
                             "payload": payload,
                         }
                     )
-                    for message_id, workflow_id, execution_id, attempt, source, target, payload in rows
+                    for (
+                        message_id,
+                        workflow_id,
+                        execution_id,
+                        attempt,
+                        source,
+                        target,
+                        payload,
+                    ) in rows
                 ],
             }
         )
@@ -409,7 +419,9 @@ def make_guest_packet(  # noqa: PLR0917 - positional on purpose: called once per
                 GuestEndpoint(checked_ident(NodeId, target[0]), checked_ident(PortId, target[1])),
             ),
         ),
-        GuestBytes(payload) if isinstance(payload, bytes) else GuestControl(checked_control(payload)),
+        GuestBytes(payload)
+        if isinstance(payload, bytes)
+        else GuestControl(checked_control(payload)),
     )
 
 

@@ -56,7 +56,7 @@ from pureflow.wasm.abi import (
     rows_from_port_batches,
 )
 from pureflow.wasm.cache import CompileCache
-from pureflow.wasm.errors import WasmLoadError
+from pureflow.wasm.errors import WasmCancelledError, WasmLoadError
 from pureflow.wasm.instance import Call, GuestInstance, root_cause
 from pureflow.wasm.limits import WasmLimits
 from pureflow.wasm.wasi import (
@@ -278,7 +278,9 @@ def _probe_links(
                     "provide (the host links WASI 0.2 only: cli, clocks, filesystem, io, "
                     "random, sockets)"
                 ) from None
-            raise WasmLoadError(f"component `{label}` cannot be linked: {root_cause(err)}") from None
+            raise WasmLoadError(
+                f"component `{label}` cannot be linked: {root_cause(err)}"
+            ) from None
     finally:
         store.close()
 
@@ -555,8 +557,6 @@ class WasmComponent:
         (instantiation included)."""
         limits = limits or self.limits
         if cancel is not None and cancel.is_set():
-            from pureflow.wasm.errors import WasmCancelledError
-
             raise WasmCancelledError("wasm guest invocation cancelled")
         items = rows_from_port_batches(batches)
         started = time.perf_counter()

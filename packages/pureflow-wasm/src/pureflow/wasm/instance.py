@@ -71,7 +71,7 @@ def root_cause(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-class BudgetExceeded(Exception):  # noqa: N818 - a signal to the caller, not a failure
+class BudgetExceeded(Exception):
     """The call ran past the time budget its caller set; the instance is broken and the
     call had no effect the caller can see (it may run the call again elsewhere)."""
 

@@ -64,6 +64,7 @@ summary reads it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -112,6 +113,7 @@ from pureflow.wasm.errors import (
 )
 from pureflow.wasm.instance import BudgetExceeded, Call, GuestInstance
 from pureflow.wasm.wasi import guest_logger
+from pureflow.wasm.worker import GuestProcess
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -313,8 +315,8 @@ class WasmNode:
                 await run.round_single(port_id, batch)
                 invoked = True
         else:
-            while (items := await self._next_batch(inputs)) is not None:
-                await run.round(items)
+            while (batch_items := await self._next_batch(inputs)) is not None:
+                await run.round(batch_items)
                 invoked = True
         if not invoked:
             await run.round([])
@@ -345,9 +347,7 @@ class _NodeRun:
     """The state of one node run: the instance (or worker process), the cost estimate,
     the caches of the run's identities."""
 
-    def __init__(
-        self, node: WasmNode, ctx: NodeContext, outputs: PortsOut, usage: _Usage
-    ) -> None:
+    def __init__(self, node: WasmNode, ctx: NodeContext, outputs: PortsOut, usage: _Usage) -> None:
         self.node = node
         self.component = node.component
         self.ctx = ctx
@@ -356,7 +356,7 @@ class _NodeRun:
         self.logger = guest_logger(str(ctx.node_id))
         self.flag = _TokenFlag(ctx.cancellation_token)
         self.instance: GuestInstance | None = None
-        self.process: Any = None  # a GuestProcess, made at the first call
+        self.process: GuestProcess | None = None  # made at the first call
         self.per_packet: float | None = None  # seconds per packet, recent calls
         self.workflow = ctx.workflow_id
         self.execution = ctx.execution
@@ -421,7 +421,9 @@ class _NodeRun:
         by_port: dict[PortId, list[Packet]] = {}
         for port_id, packet in items:
             by_port.setdefault(port_id, []).append(packet)
-        batches = [(port_id, self._rows(by_port[port_id])) for port_id in sorted(by_port)]
+        batches: list[RowBatch] = [
+            (port_id, self._rows(by_port[port_id])) for port_id in sorted(by_port)
+        ]
         await self._round(batches, [p for _port, p in items], len(items))
 
     async def _round(self, batches: list[RowBatch], inputs: list[Packet], count: int) -> None:
@@ -460,22 +462,26 @@ class _NodeRun:
             # An anyio cancellation propagates as itself; a token cancellation is ours.
             await anyio.lowlevel.checkpoint_if_cancelled()
             request = self.ctx.cancellation_token.request
-            raise CancellationError(
-                request.reason if request is not None else _CANCELLED
-            ) from err
+            raise CancellationError(request.reason if request is not None else _CANCELLED) from err
         except WasmError as err:
             raise ExecutionError(err.coded_message) from err
 
     async def _in_process(self, batches: list[RowBatch]) -> Call[list[RowBatch]]:
+        """The call in the worker process; the node's token kills it like a cancel scope."""
         if self.process is None:
-            from pureflow.wasm.worker import GuestProcess
-
             self.process = GuestProcess(
                 self.component, instance=self.node.instance, logger=self.logger
             )
-        done, made = await self.process.call(batches, self.flag)
+        answer: tuple[Call[list[RowBatch]], int] | None = None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._stop_on_token, tg.cancel_scope)
+            answer = await self.process.call(batches)
+            tg.cancel_scope.cancel()
+        if answer is None:
+            raise WasmCancelledError(_CANCELLED)
+        done, made = answer
         self.usage.instances += made
-        return done  # type: ignore[no-any-return]
+        return done
 
     def _call(self, batches: list[RowBatch], budget: float | None) -> Call[list[RowBatch]]:
         """One call on the current instance (made first if needed); runs in any thread."""
@@ -539,10 +545,8 @@ class _NodeRun:
                 box.append((True, self._call(batches, None)))
             except BaseException as err:  # handed to the event loop below
                 box.append((False, err))
-            try:
+            with contextlib.suppress(Exception):  # the run ended: nobody waits for this call
                 anyio.from_thread.run_sync(finished.set, token=token)
-            except Exception:  # noqa: S110 - the run ended: nobody waits for this call
-                pass
 
         threading.Thread(target=work, name=f"pureflow-wasm-{self.ctx.node_id}", daemon=True).start()
         try:

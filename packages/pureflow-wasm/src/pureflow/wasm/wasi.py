@@ -130,9 +130,9 @@ def can_wait_in_host(wasi_imports: Iterable[str], grant: WasiGrant | None) -> bo
     it imports ``wasi:io/poll`` and a monotonic clock or sockets, or it is granted folders.
     """
     names = tuple(wasi_imports)
-    if grant is not None and (grant.read_dirs or grant.write_dirs):
-        if any(name.startswith("wasi:filesystem/") for name in names):
-            return True
+    granted = grant is not None and bool(grant.read_dirs or grant.write_dirs)
+    if granted and any(name.startswith("wasi:filesystem/") for name in names):
+        return True
     polls = any(name.startswith("wasi:io/poll") for name in names)
     return polls and any(name.startswith(_PENDING_SOURCES) for name in names)
 

@@ -29,6 +29,7 @@ spends per call.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
 import struct
@@ -41,11 +42,10 @@ from typing import Any, Final
 import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
-from pureflow.wasm._runtime import CancelFlag
+from pureflow.wasm import errors as wasm_errors
 from pureflow.wasm.abi import RowBatch
 from pureflow.wasm.component import WasmComponent
 from pureflow.wasm.errors import (
-    WasmCancelledError,
     WasmDeadlineError,
     WasmError,
     WasmGuestError,
@@ -80,9 +80,7 @@ class GuestProcess:
     guest's stdout and stderr lines. Close it with :meth:`aclose` (``async with`` does).
     """
 
-    def __init__(
-        self, component: WasmComponent, *, instance: str, logger: logging.Logger
-    ) -> None:
+    def __init__(self, component: WasmComponent, *, instance: str, logger: logging.Logger) -> None:
         self.component = component
         self.instance_policy = instance
         self.logger = logger
@@ -142,7 +140,8 @@ class GuestProcess:
             raise _error_from(reply)
 
     async def _send(self, message: object) -> None:
-        assert self._process is not None and self._process.stdin is not None
+        assert self._process is not None
+        assert self._process.stdin is not None
         try:
             await self._process.stdin.send(_frame(message))
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
@@ -177,42 +176,28 @@ class GuestProcess:
         return WorkerCrashed(f"guest invoke failed: worker process exited with code {code}{detail}")
 
     async def call(
-        self,
-        items: Sequence[RowBatch],
-        cancel: CancelFlag | None = None,
-        *,
-        limits: WasmLimits | None = None,
+        self, items: Sequence[RowBatch], *, limits: WasmLimits | None = None
     ) -> tuple[Call[list[RowBatch]], int]:
         """One call: ``(the call, instances made for it)``. Raises the guest's
-        :class:`~pureflow.wasm.errors.WasmError`; a cancellation (``cancel`` set, or the
-        caller's cancel scope) kills the worker."""
+        :class:`~pureflow.wasm.errors.WasmError`; a cancellation of the caller's cancel
+        scope kills the worker (and propagates)."""
         limits = limits or self.component.limits
-        if cancel is not None and cancel.is_set():
-            raise WasmCancelledError(_CANCELLED)
         if self._process is None:
             await self._start()
         grace = None if limits.deadline is None else limits.deadline + 2 * limits.epoch_tick
         reply: tuple[Any, ...] | None = None
         try:
-            with anyio.move_on_after(
-                None if grace is None else grace + DEADLINE_GRACE
-            ) as deadline_scope:
-                async with anyio.create_task_group() as tg:
-                    if cancel is not None:
-                        tg.start_soon(self._watch, cancel, tg.cancel_scope)
-                    await self._send(("call", list(items), astuple(limits)))
-                    reply = await self._receive()
-                    tg.cancel_scope.cancel()
+            with anyio.move_on_after(None if grace is None else grace + DEADLINE_GRACE):
+                await self._send(("call", list(items), astuple(limits)))
+                reply = await self._receive()
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self._kill()
             raise
-        if reply is None:  # stopped before the worker answered: it may be in a host call
+        if reply is None:  # past the deadline, and the worker did not answer: kill it
             with anyio.CancelScope(shield=True):
                 await self._kill()
-            if deadline_scope.cancelled_caught:
-                raise WasmDeadlineError(f"guest exceeded its deadline of {limits.deadline:g} s")
-            raise WasmCancelledError(_CANCELLED)
+            raise WasmDeadlineError(f"guest exceeded its deadline of {limits.deadline:g} s")
         self._emit(reply[-1])
         if reply[0] == "ok":
             _tag, rows, fuel, seconds, made, _logs = reply
@@ -220,13 +205,6 @@ class GuestProcess:
             return Call(rows, fuel, seconds), made
         self.instances += reply[-2]
         raise _error_from(reply)
-
-    async def _watch(self, cancel: CancelFlag, scope: anyio.CancelScope) -> None:
-        # A flag set by another thread or task: poll it at the epoch tick's pace.
-        tick = self.component.limits.epoch_tick
-        while not cancel.is_set():
-            await anyio.sleep(tick)
-        scope.cancel()
 
     def _emit(self, records: Sequence[tuple[int, str, str]]) -> None:
         for level, stream, line in records:
@@ -237,10 +215,8 @@ class GuestProcess:
         if process is None:
             return
         if process.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # it may have just ended
                 process.kill()
-            except ProcessLookupError:  # pragma: no cover - it just ended
-                pass
         with anyio.move_on_after(5):
             await process.wait()
         await process.aclose()
@@ -252,10 +228,8 @@ class GuestProcess:
             return
         with anyio.CancelScope(shield=True):
             if process.stdin is not None:
-                try:
+                with contextlib.suppress(anyio.BrokenResourceError, OSError):
                     await process.stdin.aclose()
-                except (anyio.BrokenResourceError, OSError):  # pragma: no cover
-                    pass
             with anyio.move_on_after(1):
                 await process.wait()
             await self._kill()
@@ -269,10 +243,8 @@ class GuestProcess:
 
 def _error_from(reply: tuple[Any, ...]) -> WasmError:
     """Rebuild the child's error: ``("err", class name, message, extras, instances, logs)``."""
-    from pureflow.wasm import errors
-
     _tag, name, message, extras = reply[:4]
-    cls = getattr(errors, name, None)
+    cls = getattr(wasm_errors, name, None)
     if cls is WasmGuestError:
         return WasmGuestError(message, tag=extras.get("tag", ""), detail=extras.get("detail", ""))
     if cls is WasmTrapError:
