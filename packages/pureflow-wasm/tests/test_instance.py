@@ -118,12 +118,20 @@ def test_cancellation_closes_the_instance(counter: WasmComponent) -> None:
     assert instance.broken
 
 
-def test_a_budget_stops_a_call_and_closes_the_instance(counter: WasmComponent) -> None:
-    instance = counter.with_limits(WasmLimits(epoch_tick=0.001)).new_instance()
+def test_a_fuel_budget_stops_a_call_and_closes_the_instance(counter: WasmComponent) -> None:
+    instance = counter.new_instance()
     assert count(counter, instance) == 1
+    # Below the limit, the budget is enough for a quick call...
+    done = counter.invoke_rows(rows(b"c"), instance, fuel_budget=1_000_000)
+    assert done.fuel_consumed < 1_000_000
+    # ...and stops a long one with BudgetExceeded, not a fuel error.
     with pytest.raises(BudgetExceeded):
-        counter.invoke_rows(rows(b"s"), instance, budget=0.005)
+        counter.invoke_rows(rows(b"w"), instance, fuel_budget=1_000_000)
     assert instance.broken
+    # A budget at or above the limit is just the limit.
+    small = counter.with_limits(WasmLimits(fuel=1_000_000))
+    with small.new_instance() as other, pytest.raises(WasmFuelError):
+        small.invoke_rows(rows(b"w"), other, fuel_budget=5_000_000)
 
 
 def test_a_guest_error_keeps_the_instance(guests: ModuleType) -> None:

@@ -488,13 +488,12 @@ async def test_short_calls_run_inline_after_the_first(counter_component: WasmCom
     assert off.usage_for(NODE)["inline_calls"] == 0
 
 
-async def test_an_inline_call_past_the_stall_limit_reruns_off_the_loop(
+async def test_an_inline_call_past_its_fuel_reruns_off_the_loop(
     counter_component: WasmComponent,
 ) -> None:
-    """A call misjudged as short is stopped at the stall limit and run again in a thread
+    """A call misjudged as short uses up its inline fuel and runs again in the guest thread
     on a fresh instance: the answer is right and the event loop was not held."""
-    component = counter_component.with_limits(WasmLimits(epoch_tick=0.001))
-    node = WasmNode(component, batch_size=1, inline_budget=1.0, inline_stall=0.001)
+    node = WasmNode(counter_component, batch_size=1, inline_budget=1.0, inline_fuel=1_000_000)
     harness = Harness(node)
     loop_turns: list[int] = []
 

@@ -212,6 +212,18 @@ _BYTES_CASE: Final = _NAME_ADDRS["bytes"]
 _CONTROL_CASE: Final = _NAME_ADDRS["control"]
 _PORT_NAME: Final = _NAME_ADDRS["port-id"]
 _PACKETS_NAME: Final = _NAME_ADDRS["packets"]
+_N_METADATA: Final = _NAME_ADDRS["metadata"]
+_N_PAYLOAD: Final = _NAME_ADDRS["payload"]
+_N_MESSAGE_ID: Final = _NAME_ADDRS["message-id"]
+_N_WORKFLOW_ID: Final = _NAME_ADDRS["workflow-id"]
+_N_EXECUTION: Final = _NAME_ADDRS["execution"]
+_N_ROUTE: Final = _NAME_ADDRS["route"]
+_N_EXECUTION_ID: Final = _NAME_ADDRS["execution-id"]
+_N_ATTEMPT: Final = _NAME_ADDRS["attempt"]
+_N_SOURCE: Final = _NAME_ADDRS["source"]
+_N_TARGET: Final = _NAME_ADDRS["target"]
+_N_NODE_ID: Final = _NAME_ADDRS["node-id"]
+_N_PORT_ID: Final = _NAME_ADDRS["port-id"]
 # The varying words of a block, as offsets (the u0/u1/u2 words of entries and vals).
 _W_METADATA: Final = _PK + _U1
 _W_CASE_SIZE: Final = _PK + ENTRY + _U0
@@ -258,59 +270,131 @@ _BLOCK_STRUCT: Final = struct.Struct(
 )
 
 
-def _write_blocks(  # noqa: PLR0917 - the encoder's state, passed once
-    buf: bytearray,
-    base: int,
-    blocks: int,
-    rows: Sequence[PacketRow],
-    shared: dict[str, tuple[int, int]],
-    s_base: int,
-    mid_offsets: Sequence[int],
-    payload_vals: Sequence[tuple[tuple[int, int], int, int, int]],
-) -> None:
-    """Each packet's block with one ``pack_into`` (the small-batch path)."""
-    n_md, n_pl = _NAME_ADDRS["metadata"], _NAME_ADDRS["payload"]
-    n_mid, n_wf = _NAME_ADDRS["message-id"], _NAME_ADDRS["workflow-id"]
-    n_ex, n_ro = _NAME_ADDRS["execution"], _NAME_ADDRS["route"]
-    n_xid, n_att = _NAME_ADDRS["execution-id"], _NAME_ADDRS["attempt"]
-    n_src, n_tgt = _NAME_ADDRS["source"], _NAME_ADDRS["target"]
-    n_node, n_port = _NAME_ADDRS["node-id"], _NAME_ADDRS["port-id"]
+def _encode_small(batches: Sequence[RowBatch], rows: list[PacketRow]) -> _Encoded:
+    """The small-batch path of :func:`encode`: each block with one ``pack_into``."""
+    n = len(rows)
+    nb = len(batches)
+    strings = bytearray()
+    shared: dict[str, tuple[int, int]] = {}  # text -> (size, offset in the strings area)
+
+    def text(value: str) -> tuple[int, int]:
+        found = shared.get(value)
+        if found is None:
+            data = value.encode()
+            found = shared[value] = (len(data), len(strings))
+            strings.extend(data)
+        return found
+
+    ports = [text(port) for port, _rows in batches]
+    element_count = 0
+    fields = []
+    for message_id, workflow_id, execution_id, attempt, source, target, payload in rows:
+        if not 1 <= attempt <= _MAX_ATTEMPT:
+            raise WasmInputError("attempt must be between 1 and 2**32 - 1")
+        mid = len(message_id.encode()), len(strings)
+        strings.extend(message_id.encode())
+        if type(payload) is bytes:
+            element_count += len(payload)
+            data: tuple[int, int] | None = None
+        elif type(payload) is str:
+            data = len(payload.encode()), len(strings)
+            strings.extend(payload.encode())
+        else:
+            raise WasmInputError("payload is not supported by WIT ABI 0.1.0")
+        fields.append(
+            (
+                mid,
+                text(workflow_id),
+                text(execution_id),
+                None if source is None else (text(source[0]), text(source[1])),
+                text(target[0]),
+                text(target[1]),
+                data,
+            )
+        )
+    batch_vals = VAL
+    batch_entries = batch_vals + nb * VAL
+    packet_vals = batch_entries + nb * 2 * ENTRY
+    blocks = packet_vals + n * VAL
+    elements = blocks + n * BLOCK
+    strings_at = elements + element_count * VAL
+    buf = bytearray(_align8(strings_at + len(strings)) + 8)
+    holder = ctypes.c_char.from_buffer(buf)  # pins the buffer; its address is the start
+    base = ctypes.addressof(holder)
+    buf[strings_at : strings_at + len(strings)] = strings
+    s_base = base + strings_at
+    _write_batches(buf, base, batches, ports, s_base, batch_vals, batch_entries, packet_vals)
     pack = _BLOCK_STRUCT.pack_into
-    for i, row in enumerate(rows):
+    element_at = elements
+    for i, (row, (mid, wf, xid, src, t_node, t_port, data)) in enumerate(
+        zip(rows, fields, strict=True)
+    ):
         at = blocks + i * BLOCK
         a = base + at
-        _mid, workflow_id, execution_id, attempt, source, target, _payload = row
-        wf_size, wf_off = shared[workflow_id]
-        xid_size, xid_off = shared[execution_id]
-        tn_size, tn_off = shared[target[0]]
-        tp_size, tp_off = shared[target[1]]
-        if source is not None:
-            sn_size, sn_off = shared[source[0]]
-            sp_size, sp_off = shared[source[1]]
-            source_at = a + _SV
+        _PACK_VAL.pack_into(buf, packet_vals + i * VAL, K_RECORD, 2, a, 0)
+        payload = row[6]
+        if data is None:
+            size = len(payload)
+            case = _BYTES_CASE
+            payload_val = (K_LIST, size, base + element_at if size else 0)
+            if size:
+                end = element_at + size * VAL
+                buf[element_at:end:VAL] = bytes((K_U8,)) * size
+                buf[element_at + OF : end : VAL] = payload  # type: ignore[assignment]
+                element_at = end
         else:
-            sn_size = sn_off = sp_size = sp_off = 0
+            case = _CONTROL_CASE
+            payload_val = (K_STRING, data[0], s_base + data[1])
+        if src is None:
             source_at = 0
-        (case_size, case_name), kind, size, ptr = payload_vals[i]
+            (sn_size, sn_off), (sp_size, sp_off) = (0, 0), (0, 0)
+        else:
+            source_at = a + _SV
+            (sn_size, sn_off), (sp_size, sp_off) = src
         pack(
             buf, at,
-            *n_md, K_RECORD, 4, a + _ME,
-            *n_pl, K_VARIANT, case_size, case_name, a + _PV,
-            *n_mid, K_STRING, mid_offsets[i + 1] - mid_offsets[i], s_base + mid_offsets[i],
-            *n_wf, K_STRING, wf_size, s_base + wf_off,
-            *n_ex, K_RECORD, 2, a + _EX,
-            *n_ro, K_RECORD, 2, a + _RO,
-            *n_xid, K_STRING, xid_size, s_base + xid_off,
-            *n_att, K_U32, attempt,
-            *n_src, K_OPTION, source_at,
-            *n_tgt, K_RECORD, 2, a + _TA,
-            *n_node, K_STRING, tn_size, s_base + tn_off,
-            *n_port, K_STRING, tp_size, s_base + tp_off,
-            kind, size, ptr,
+            *_N_METADATA, K_RECORD, 4, a + _ME,
+            *_N_PAYLOAD, K_VARIANT, case[0], case[1], a + _PV,
+            *_N_MESSAGE_ID, K_STRING, mid[0], s_base + mid[1],
+            *_N_WORKFLOW_ID, K_STRING, wf[0], s_base + wf[1],
+            *_N_EXECUTION, K_RECORD, 2, a + _EX,
+            *_N_ROUTE, K_RECORD, 2, a + _RO,
+            *_N_EXECUTION_ID, K_STRING, xid[0], s_base + xid[1],
+            *_N_ATTEMPT, K_U32, row[3],
+            *_N_SOURCE, K_OPTION, source_at,
+            *_N_TARGET, K_RECORD, 2, a + _TA,
+            *_N_NODE_ID, K_STRING, t_node[0], s_base + t_node[1],
+            *_N_PORT_ID, K_STRING, t_port[0], s_base + t_port[1],
+            *payload_val,
             K_RECORD, 2, a + _SE,
-            *n_node, K_STRING, sn_size, s_base + sn_off,
-            *n_port, K_STRING, sp_size, s_base + sp_off,
+            *_N_NODE_ID, K_STRING, sn_size, s_base + sn_off,
+            *_N_PORT_ID, K_STRING, sp_size, s_base + sp_off,
         )  # fmt: skip
+    return _Encoded(buf, holder, base)
+
+
+def _write_batches(  # noqa: PLR0917 - the encoder's layout, passed once
+    buf: bytearray,
+    base: int,
+    batches: Sequence[RowBatch],
+    ports: Sequence[tuple[int, int]],
+    s_base: int,
+    batch_vals: int,
+    batch_entries: int,
+    packet_vals: int,
+) -> None:
+    """The root ``list<port-batch>`` val (at offset 0) and each port batch's record."""
+    _PACK_VAL.pack_into(buf, 0, K_LIST, len(batches), base + batch_vals, 0)
+    first = 0
+    for b, (_port, batch_rows) in enumerate(batches):
+        entries = batch_entries + b * 2 * ENTRY
+        count = len(batch_rows)
+        size, off = ports[b]
+        _PACK_VAL.pack_into(buf, batch_vals + b * VAL, K_RECORD, 2, base + entries, 0)
+        _PACK_ENTRY.pack_into(buf, entries, *_PORT_NAME, K_STRING, size, s_base + off, 0)
+        at = base + packet_vals + first * VAL if count else 0
+        _PACK_ENTRY.pack_into(buf, entries + ENTRY, *_PACKETS_NAME, K_LIST, count, at, 0)
+        first += count
 
 
 def _write_columns(  # noqa: PLR0917 - the encoder's state, passed once
@@ -412,18 +496,25 @@ def _write_columns(  # noqa: PLR0917 - the encoder's state, passed once
 def encode(batches: Sequence[RowBatch]) -> _Encoded:
     """Lay ``list<port-batch>`` out as C values in one buffer; ``root`` is the val's address.
 
-    Raises :class:`WasmInputError` for a payload that is neither bytes nor str, or an
-    attempt outside ``1..2**32-1``.
+    Up to :data:`_SMALL_BATCH` packets, each packet's block is written with one
+    ``pack_into``; above, column by column. Raises :class:`WasmInputError` for a payload
+    that is neither bytes nor str, or an attempt outside ``1..2**32-1``.
     """
     rows: list[PacketRow] = [row for _port, batch_rows in batches for row in batch_rows]
+    if len(rows) <= _SMALL_BATCH:
+        return _encode_small(batches, rows)
+    return _encode_columns(batches, rows)
+
+
+def _encode_columns(batches: Sequence[RowBatch], rows: list[PacketRow]) -> _Encoded:
+    """The large-batch path of :func:`encode`."""
     n = len(rows)
-    nb = len(batches)
     payloads = [row[6] for row in rows]
     is_bytes = [type(p) is bytes for p in payloads]
     if not all(is_bytes) and not all(type(p) is bytes or type(p) is str for p in payloads):
         raise WasmInputError("payload is not supported by WIT ABI 0.1.0")
     attempts = [row[3] for row in rows]
-    if n and not (min(attempts) >= 1 and max(attempts) <= _MAX_ATTEMPT):
+    if not (min(attempts) >= 1 and max(attempts) <= _MAX_ATTEMPT):
         raise WasmInputError("attempt must be between 1 and 2**32 - 1")
 
     # Strings: every distinct id once (they repeat), each message id and control text.
@@ -459,65 +550,32 @@ def encode(batches: Sequence[RowBatch]) -> _Encoded:
 
     # Regions: root val, port-batch vals and entries, packet vals, packet blocks, payload
     # element vals, strings.
-    root = 0
-    batch_vals = root + VAL
+    nb = len(batches)
+    batch_vals = VAL
     batch_entries = batch_vals + nb * VAL
     packet_vals = batch_entries + nb * 2 * ENTRY
     blocks = packet_vals + n * VAL
     elements = blocks + n * BLOCK
     strings_at = elements + element_count * VAL
-    total = _align8(strings_at + len(strings)) + 8
-
-    buf = bytearray(total)
+    buf = bytearray(_align8(strings_at + len(strings)) + 8)
     holder = ctypes.c_char.from_buffer(buf)  # pins the buffer; its address is the start
     base = ctypes.addressof(holder)
     buf[strings_at : strings_at + len(strings)] = strings
     s_base = base + strings_at
-
-    # The root list and the port batches.
-    _PACK_VAL.pack_into(buf, root, K_LIST, nb, base + batch_vals, 0)
-    first = 0
-    for b, (port, batch_rows) in enumerate(batches):
-        entries = batch_entries + b * 2 * ENTRY
-        count = len(batch_rows)
-        size, off = shared[port]
-        _PACK_VAL.pack_into(buf, batch_vals + b * VAL, K_RECORD, 2, base + entries, 0)
-        _PACK_ENTRY.pack_into(buf, entries, *_PORT_NAME, K_STRING, size, s_base + off, 0)
-        at = base + packet_vals + first * VAL if count else 0
-        _PACK_ENTRY.pack_into(buf, entries + ENTRY, *_PACKETS_NAME, K_LIST, count, at, 0)
-        first += count
-    if not n:
-        return _Encoded(buf, holder, base + root)
-
+    ports = [shared[port] for port in columns[0]]
+    _write_batches(buf, base, batches, ports, s_base, batch_vals, batch_entries, packet_vals)
     buf[packet_vals:blocks] = _PACKET_VAL * n
     words = memoryview(buf).cast("Q")
-    first_block = base + blocks
-    if n <= _SMALL_BATCH:
-        pointer_word = (packet_vals + OF + 8) // 8
-        payload_vals: list[tuple[tuple[int, int], int, int, int]] = []
-        element_at = base + elements
-        text_iter = iter(zip(texts, text_offsets, strict=False))
-        for i, payload in enumerate(payloads):
-            words[pointer_word + i * (VAL // 8)] = first_block + i * BLOCK
-            if type(payload) is bytes:
-                size = len(payload)
-                payload_vals.append((_BYTES_CASE, K_LIST, size, element_at if size else 0))
-                element_at += size * VAL
-            else:
-                encoded, off = next(text_iter)
-                payload_vals.append((_CONTROL_CASE, K_STRING, len(encoded), s_base + off))
-        _write_blocks(buf, base, blocks, rows, shared, s_base, mid_offsets, payload_vals)
-    else:
-        _write_columns(
-            buf, words, base, packet_vals, blocks, elements, rows, columns, shared, s_base,
-            message_ids, mid_offsets, attempts, has_source, is_bytes, byte_payloads,
-            texts, text_offsets,
-        )  # fmt: skip
+    _write_columns(
+        buf, words, base, packet_vals, blocks, elements, rows, columns, shared, s_base,
+        message_ids, mid_offsets, attempts, has_source, is_bytes, byte_payloads,
+        texts, text_offsets,
+    )  # fmt: skip
     if element_count:
         end = elements + element_count * VAL
         buf[elements:end:VAL] = bytes((K_U8,)) * element_count
         buf[elements + OF : end : VAL] = b"".join(byte_payloads)
-    return _Encoded(buf, holder, base + root)
+    return _Encoded(buf, holder, base)
 
 
 # --------------------------------------------------------------------------------------

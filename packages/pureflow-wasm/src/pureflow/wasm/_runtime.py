@@ -36,7 +36,7 @@ __all__ = [
     "wasmtime_version",
 ]
 
-StopReason = Literal["cancel", "deadline", "budget"]
+StopReason = Literal["cancel", "deadline"]
 
 
 class CancelFlag(Protocol):
@@ -165,33 +165,22 @@ class InvocationGuard:
     """The interrupt state of a store's invocations, consulted at every epoch tick.
 
     One guard serves a store for its whole life; :meth:`arm` sets it up for each call.
-    ``stopped`` records why the guest was stopped (``"cancel"``, ``"deadline"`` or
-    ``"budget"``: past the caller's time budget, see :meth:`arm`), so the host classifies
-    the failure from what it did, not from the error text.
+    ``stopped`` records why the guest was stopped (``"cancel"`` or ``"deadline"``), so the
+    host classifies the failure from what it did, not from the error text.
     """
 
     def __init__(self, cancel: CancelFlag | None = None, deadline: float | None = None) -> None:
         self.cancel: CancelFlag | None = None
         self.deadline_at: float | None = None
-        self.budget_at: float | None = None
         self.stopped: StopReason | None = None
         self.stopped_at: float | None = None
         self._id = next(_guard_ids)
         self.arm(cancel, deadline)
 
-    def arm(
-        self,
-        cancel: CancelFlag | None,
-        deadline: float | None,
-        budget: float | None = None,
-    ) -> None:
-        """Prepare for one call: its cancel flag, deadline (seconds from now) and budget
-        (seconds from now after which the guest is stopped with ``"budget"``, for callers
-        that must not be held up longer and will rerun the call elsewhere)."""
-        now = time.monotonic() if deadline is not None or budget is not None else 0.0
+    def arm(self, cancel: CancelFlag | None, deadline: float | None) -> None:
+        """Prepare for one call: its cancel flag and deadline (seconds from now)."""
         self.cancel = cancel
-        self.deadline_at = None if deadline is None else now + deadline
-        self.budget_at = None if budget is None else now + budget
+        self.deadline_at = None if deadline is None else time.monotonic() + deadline
         self.stopped = None
         self.stopped_at = None
 
@@ -199,12 +188,8 @@ class InvocationGuard:
         """Why the guest must stop now, or ``None`` to let it run to the next tick."""
         if self.cancel is not None and self.cancel.is_set():
             return "cancel"
-        if self.deadline_at is not None or self.budget_at is not None:
-            now = time.monotonic()
-            if self.deadline_at is not None and now >= self.deadline_at:
-                return "deadline"
-            if self.budget_at is not None and now >= self.budget_at:
-                return "budget"
+        if self.deadline_at is not None and time.monotonic() >= self.deadline_at:
+            return "deadline"
         return None
 
     def install(self, store: wasmtime.Store) -> None:

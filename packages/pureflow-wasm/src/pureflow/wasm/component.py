@@ -504,7 +504,7 @@ class WasmComponent:
         cancel: CancelFlag | None = None,
         *,
         limits: WasmLimits | None = None,
-        budget: float | None = None,
+        fuel_budget: int | None = None,
     ) -> Call[list[RowBatch]]:
         """Call ``invoke`` on ``instance`` with port batches in the row form; the result
         rows are checked for shape only (identifiers are the caller's to check).
@@ -526,7 +526,7 @@ class WasmComponent:
             def run(store: wasmtime.Store) -> list[RowBatch]:
                 return decode_rows(func(store, values))
 
-        return instance.call(run, cancel=cancel, limits=limits, budget=budget)
+        return instance.call(run, cancel=cancel, limits=limits, fuel_budget=fuel_budget)
 
     def invoke(
         self,

@@ -6,7 +6,8 @@ and calls it again. :class:`GuestInstance` owns a store and the instance in it:
 
 - **per call**, the store's fuel is set to the limit, the epoch deadline is moved one tick
   ahead and the :class:`~pureflow.wasm._runtime.InvocationGuard` is armed with the call's
-  cancel flag, deadline and (optionally) time budget; the fuel the call used is read back;
+  cancel flag and deadline (a call that needs neither skips the epoch entirely); the fuel
+  the call used is read back;
 - **after a failure at the WebAssembly level** (a trap, fuel, the memory limit, a
   cancellation, the deadline, the budget) the instance is closed and :attr:`broken`:
   wasmtime will not enter a trapped instance again, and the host never reuses state a
@@ -149,6 +150,7 @@ class GuestInstance:
             self._close()
             raise
         self.instantiate_fuel = limits.fuel - store.get_fuel()
+        self._guard.arm(None, None)  # calls that need the epoch arm it again
         """Fuel the instance's start functions used."""
 
     @property
@@ -175,63 +177,72 @@ class GuestInstance:
         *,
         cancel: CancelFlag | None = None,
         limits: WasmLimits | None = None,
-        budget: float | None = None,
+        fuel_budget: int | None = None,
     ) -> Call[T]:
         """Run ``function(store)`` (which calls into the instance) as one call under
         ``limits`` (default: the instance's), stopped within about one epoch tick when
-        ``cancel`` is set, the deadline passes, or ``budget`` seconds have passed.
+        ``cancel`` is set or the deadline passes.
+
+        ``fuel_budget`` caps this call's fuel below the limit, for a caller that must not
+        be held up longer (the node adapter's inline calls): a call that uses it up raises
+        :class:`BudgetExceeded` instead of ``WasmFuelError``, and the caller may run it
+        again elsewhere with the whole limit. Fuel counts WebAssembly instructions, and a
+        guest that can only make host calls that return at once spends its time in them,
+        so the budget bounds the call's time without a timer.
 
         Raises the :class:`~pureflow.wasm.errors.WasmError` for a failure at the
-        WebAssembly level (and closes the instance), :class:`BudgetExceeded` when the
-        budget stopped it (closed too), and whatever ``function`` raises otherwise (the
-        instance stays usable).
+        WebAssembly level (and closes the instance), :class:`BudgetExceeded` (closed too),
+        and whatever ``function`` raises otherwise (the instance stays usable).
         """
         if self.broken:
             raise RuntimeError(f"instance of `{self.source}` is closed")
-        limits = limits or self.limits
+        if limits is None:
+            limits = self.limits
         if cancel is not None and cancel.is_set():
             raise WasmCancelledError(_CANCELLED)
         store = self._store
         started = time.perf_counter()
         self.calls += 1
-        try:
-            store.set_fuel(limits.fuel)
-            if limits.memory_limit_bytes != self._memory_limit:
-                store.set_limits(memory_size=limits.memory_limit_bytes)
-                self._memory_limit = limits.memory_limit_bytes
-        except wasmtime.WasmtimeError as err:  # pragma: no cover - fuel is always on
-            self._close()
-            raise WasmTrapError(f"guest invoke failed: {root_cause(err)}") from None
-        guard = self._guard
-        guard.arm(cancel, limits.deadline, budget)
-        store.set_epoch_deadline(1)
-        ticking = cancel is not None or limits.deadline is not None or budget is not None
-        token = self._ticker.acquire(limits.epoch_tick) if ticking else None
+        fuel = limits.fuel
+        budgeted = fuel_budget is not None and fuel_budget < fuel
+        if budgeted:
+            fuel = fuel_budget  # type: ignore[assignment]  # checked just above
+        store.set_fuel(fuel)
+        if limits.memory_limit_bytes != self._memory_limit:
+            store.set_limits(memory_size=limits.memory_limit_bytes)
+            self._memory_limit = limits.memory_limit_bytes
+        ticking = cancel is not None or limits.deadline is not None
+        token: int | None = None
+        if ticking:
+            self._guard.arm(cancel, limits.deadline)
+            store.set_epoch_deadline(1)
+            token = self._ticker.acquire(limits.epoch_tick)
         try:
             value = function(store)
         except wasmtime.WasmtimeError as err:
-            self.fuel_consumed += self._fuel_used(limits)
-            if guard.stopped == "budget":
+            left = self._fuel_left()
+            self.fuel_consumed += fuel - left
+            if budgeted and left == 0 and self._guard.stopped is None:
                 self._close()
-                raise BudgetExceeded(f"call to `{self.source}` ran past its budget") from None
+                raise BudgetExceeded(f"call to `{self.source}` used its fuel budget") from None
             error = self._classify(err, limits)
             self._close()
             raise error from None
         except BaseException:
-            self.fuel_consumed += self._fuel_used(limits)
+            self.fuel_consumed += fuel - self._fuel_left()
             raise
         finally:
             if token is not None:
                 self._ticker.release(token)
             if self._output is not None:
                 self._output.flush()
-        fuel = self._fuel_used(limits)
-        self.fuel_consumed += fuel
-        return Call(value, fuel, time.perf_counter() - started)
+        used = fuel - store.get_fuel()
+        self.fuel_consumed += used
+        return Call(value, used, time.perf_counter() - started)
 
-    def _fuel_used(self, limits: WasmLimits) -> int:
+    def _fuel_left(self) -> int:
         try:
-            return limits.fuel - self._store.get_fuel()
+            return self._store.get_fuel()
         except wasmtime.WasmtimeError:  # pragma: no cover - a closed store
             return 0
 

@@ -18,7 +18,7 @@ order. The output is sent port by port in port-id order, each port's packets as 
 **Instances.** ``instance="reuse"`` (default) instantiates the guest once per node run and
 calls the same instance for every batch; a fresh one is made only after a failure at the
 WebAssembly level (trap, fuel, memory limit, cancellation, deadline) or when a call is
-stopped by the inline budget (below). ``instance="per-batch"`` gives every invocation a
+stopped by the inline fuel budget (below). ``instance="per-batch"`` gives every invocation a
 fresh instance, as the original did: no guest state can pass from one batch to the next,
 at the cost of one instantiation per batch (about 30 µs for a small guest, 5 to 7 ms for
 a componentize-py or componentize-js guest). With reuse, a guest may keep state between
@@ -28,14 +28,15 @@ batches, but must not rely on it: the host replaces the instance whenever it mus
 
 - ``"thread"`` (the default for a guest that cannot wait in a host call, see
   :func:`~pureflow.wasm.wasi.can_wait_in_host`): in this process. A call the node
-  expects to be short (its recent calls took at most ``inline_budget`` seconds for a
-  batch this size) runs inline on the event loop, with no thread hop; every other call
-  runs in a worker thread, so the event loop keeps serving other nodes. An inline call
-  that runs past ``inline_stall`` seconds is stopped at the next epoch tick and run again
-  in a worker thread on a fresh instance (a guest without WASI has no effects a rerun
-  could repeat), so a misjudged call holds the event loop for at most about
-  ``inline_stall`` plus one epoch tick. Cancellation interrupts a running guest at the
-  next epoch tick.
+  expects to be short (its recent calls took at most ``inline_budget`` seconds, 2 ms by
+  default, for a batch this size) runs inline on the event loop, with no thread hop
+  (inline calls yield to the loop once they added up to the budget); every other call
+  runs in the run's guest thread (a daemon), so the event loop keeps serving other nodes.
+  An inline call gets at most ``inline_fuel`` fuel (10,000,000 by default, about 1 ms of
+  WebAssembly); one that uses it up is stopped and run again in the guest thread on a
+  fresh instance with the whole fuel limit (such a guest has no effects a rerun could
+  repeat), so a misjudged call holds the event loop for a bounded time, with no timer.
+  Cancellation interrupts a guest running in the thread at the next epoch tick.
 - ``"process"`` (the default for a guest that can wait in a host call): in a worker
   process (:class:`~pureflow.wasm.worker.GuestProcess`) that cancellation kills at once,
   wherever the guest is, including a sleep or a blocked read inside WASI. Each call pays
@@ -67,8 +68,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import queue
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -118,19 +120,21 @@ from pureflow.wasm.worker import GuestProcess
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_INLINE_BUDGET",
-    "DEFAULT_INLINE_STALL",
+    "DEFAULT_INLINE_FUEL",
     "WasmNode",
     "guest_packet_from_core",
 ]
 
 DEFAULT_BATCH_SIZE: Final = 64
 """Packets per invocation in streaming mode."""
-DEFAULT_INLINE_BUDGET: Final = 0.001
+DEFAULT_INLINE_BUDGET: Final = 0.002
 """Calls expected to take at most this many seconds run inline on the event loop."""
-DEFAULT_INLINE_STALL: Final = 0.01
-"""An inline call still running after this many seconds is stopped and rerun off-loop."""
+DEFAULT_INLINE_FUEL: Final = 10_000_000
+"""An inline call that uses this much fuel (about 1 ms of WebAssembly) is stopped and rerun
+off the loop."""
 _CANCELLED: Final = "wasm guest invocation cancelled"
 _EWMA: Final = 0.25  # weight of the newest call in the per-packet cost estimate
+_ENDPOINT_CACHE_LIMIT: Final = 4096  # validated (node, port) pairs remembered per run
 
 Mode = Literal["stream", "collect"]
 InstancePolicy = Literal["reuse", "per-batch"]
@@ -202,8 +206,8 @@ class WasmNode:
     is ``"stream"`` or ``"collect"``; ``instance`` is ``"reuse"`` or ``"per-batch"``;
     ``isolation`` is ``"thread"``, ``"process"`` or None (chosen from the guest:
     ``"process"`` when it can wait in a host call); ``inline_budget`` (seconds, 0 turns
-    inline calls off) and ``inline_stall`` tune inline calls. One object may serve
-    several nodes, one run each.
+    inline calls off) and ``inline_fuel`` tune inline calls. One object may serve several
+    nodes, one run each.
     """
 
     def __init__(
@@ -215,7 +219,7 @@ class WasmNode:
         instance: InstancePolicy = "reuse",
         isolation: Isolation | None = None,
         inline_budget: float = DEFAULT_INLINE_BUDGET,
-        inline_stall: float = DEFAULT_INLINE_STALL,
+        inline_fuel: int = DEFAULT_INLINE_FUEL,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError("batch_size must be an integer >= 1")
@@ -225,8 +229,10 @@ class WasmNode:
             raise ValueError(f"instance must be 'reuse' or 'per-batch', not {instance!r}")
         if isolation not in (None, "thread", "process"):
             raise ValueError(f"isolation must be 'thread' or 'process', not {isolation!r}")
-        if not inline_budget >= 0 or not inline_stall > 0:
-            raise ValueError("inline_budget must be >= 0 and inline_stall > 0 seconds")
+        if not inline_budget >= 0:
+            raise ValueError("inline_budget must be >= 0 seconds")
+        if isinstance(inline_fuel, bool) or not isinstance(inline_fuel, int) or inline_fuel < 1:
+            raise ValueError("inline_fuel must be an integer >= 1")
         self.component = component
         self.batch_size = batch_size
         self.mode: Mode = mode
@@ -235,7 +241,7 @@ class WasmNode:
             "process" if component.can_wait_in_host else "thread"
         )
         self.inline_budget = float(inline_budget)
-        self.inline_stall = float(inline_stall)
+        self.inline_fuel = inline_fuel
         self.invocations = 0
         """How many times the guest was invoked (all nodes this object served)."""
         self._usage: dict[str, _Usage] = {}
@@ -250,7 +256,7 @@ class WasmNode:
     def usage_for(self, node_id: str) -> Mapping[str, int]:
         """What the guest used while running node ``node_id``: ``fuel`` (calls and
         instantiations), ``invocations``, ``instances``, ``inline_calls`` and ``reruns``
-        (inline calls stopped by ``inline_stall`` and run again). Empty if it never ran."""
+        (inline calls stopped by ``inline_fuel`` and run again). Empty if it never ran."""
         usage = self._usage.get(str(node_id))
         return {} if usage is None else usage.to_dict()
 
@@ -343,6 +349,26 @@ class WasmNode:
         return items
 
 
+class _GuestThread:
+    """A daemon thread that runs a node run's calls one after the other (starting a thread
+    per call costs more than a small call). A call blocked in a host call holds it up, and
+    nothing else: the run has moved on, and the thread ends after that call."""
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._jobs.put(job)
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+
 class _NodeRun:
     """The state of one node run: the instance (or worker process), the cost estimate,
     the caches of the run's identities."""
@@ -357,7 +383,9 @@ class _NodeRun:
         self.flag = _TokenFlag(ctx.cancellation_token)
         self.instance: GuestInstance | None = None
         self.process: GuestProcess | None = None  # made at the first call
+        self.thread: _GuestThread | None = None  # made at the first call off the loop
         self.per_packet: float | None = None  # seconds per packet, recent calls
+        self.held = 0.0  # seconds inline calls held the loop since it last yielded
         self.workflow = ctx.workflow_id
         self.execution = ctx.execution
         self.execution_id = str(ctx.execution.execution_id)
@@ -367,6 +395,9 @@ class _NodeRun:
         self.endpoints: set[tuple[str, str]] = set()
 
     async def aclose(self) -> None:
+        if self.thread is not None:
+            self.thread.close()
+            self.thread = None
         if self.instance is not None:
             self.instance.close()
             self.instance = None
@@ -483,7 +514,9 @@ class _NodeRun:
         self.usage.instances += made
         return done
 
-    def _call(self, batches: list[RowBatch], budget: float | None) -> Call[list[RowBatch]]:
+    def _call(
+        self, batches: list[RowBatch], fuel_budget: int | None, cancel: _TokenFlag | None
+    ) -> Call[list[RowBatch]]:
         """One call on the current instance (made first if needed); runs in any thread."""
         component = self.component
         fuel = 0
@@ -492,12 +525,12 @@ class _NodeRun:
             if instance is not None:
                 instance.close()
             self.instance = None
-            instance = component.new_instance(logger=self.logger, cancel=self.flag)
+            instance = component.new_instance(logger=self.logger, cancel=cancel)
             self.instance = instance
             self.usage.instances += 1
             fuel = instance.instantiate_fuel
         try:
-            done = component.invoke_rows(batches, instance, self.flag, budget=budget)
+            done = component.invoke_rows(batches, instance, cancel, fuel_budget=fuel_budget)
         except BaseException:
             self.usage.fuel += fuel
             raise
@@ -518,21 +551,27 @@ class _NodeRun:
         done: Call[list[RowBatch]] | None = None
         if inline:
             try:
-                done = self._call(batches, node.inline_stall)
+                # The token cannot change while the call holds the loop: no epoch needed.
+                done = self._call(batches, node.inline_fuel, None)
                 self.usage.inline_calls += 1
             except BudgetExceeded:
                 self.usage.reruns += 1
                 self.per_packet = None  # measure again, off the loop
             if done is not None:
-                # The loop was held for the call: let other tasks in before going on.
-                await anyio.lowlevel.checkpoint()
+                # Inline calls hold the loop: once they added up to the budget since the
+                # last yield, let other tasks in (the ports yield too, but only every
+                # CHECKPOINT_INTERVAL operations).
+                self.held += done.seconds
+                if self.held >= node.inline_budget:
+                    self.held = 0.0
+                    await anyio.lowlevel.checkpoint()
         if done is None:
             done = await self._in_thread(batches)
         self._learn(done.seconds, count)
         return done
 
     async def _in_thread(self, batches: list[RowBatch]) -> Call[list[RowBatch]]:
-        """The call in a daemon thread of its own. Cancellation (the node's token, or the
+        """The call in the run's guest thread (a daemon). Cancellation (the node's token, or the
         caller's cancel scope) returns at once: the guest is told to stop at the next
         epoch tick, its instance is dropped, and a guest blocked in a host call finishes
         in the background without holding up the node or the process's exit."""
@@ -542,13 +581,15 @@ class _NodeRun:
 
         def work() -> None:
             try:
-                box.append((True, self._call(batches, None)))
+                box.append((True, self._call(batches, None, self.flag)))
             except BaseException as err:  # handed to the event loop below
                 box.append((False, err))
             with contextlib.suppress(Exception):  # the run ended: nobody waits for this call
                 anyio.from_thread.run_sync(finished.set, token=token)
 
-        threading.Thread(target=work, name=f"pureflow-wasm-{self.ctx.node_id}", daemon=True).start()
+        if self.thread is None:
+            self.thread = _GuestThread(f"pureflow-wasm-{self.ctx.node_id}")
+        self.thread.submit(work)
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._stop_on_token, tg.cancel_scope)
@@ -606,11 +647,19 @@ class _NodeRun:
         execution_id = self.execution_id
         attempt = self.attempt
         endpoints = self.endpoints
-        known_ids: dict[str, MessageId] = {p.message_id: p.message_id for p in inputs}
+        if len(endpoints) > _ENDPOINT_CACHE_LIMIT:
+            endpoints.clear()
+        # A guest usually answers packet for packet, in order: the k-th output packet's id
+        # is the k-th input's, already a valid MessageId. Other ids are looked up, then
+        # validated.
+        n_inputs = len(inputs)
+        k = 0
+        known_ids: dict[str, MessageId] | None = None
         seen: set[str] = set()
         sends: list[tuple[PortId, list[Packet]]] = []
         as_bytes = PayloadKind.BYTES
-        for port, rows in sorted(batches, key=lambda item: item[0]):
+        ordered = batches if len(batches) < 2 else sorted(batches, key=lambda item: item[0])
+        for port, rows in ordered:
             if port in seen:
                 raise WasmOutputError(f"guest returned duplicate port batch `{port}`")
             seen.add(port)
@@ -643,9 +692,16 @@ class _NodeRun:
                     checked_ident(NodeId, source[0])
                     checked_ident(PortId, source[1])
                     endpoints.add(source)
-                mid = known_ids.get(message_id)
+                mid: MessageId | None = None
+                if k < n_inputs:
+                    mid = inputs[k].message_id
+                    k += 1
+                    if mid != message_id:
+                        mid = None
                 if mid is None:
-                    mid = checked_ident(MessageId, message_id)
+                    if known_ids is None:
+                        known_ids = {p.message_id: p.message_id for p in inputs}
+                    mid = known_ids.get(message_id) or checked_ident(MessageId, message_id)
                 if type(data) is bytes:
                     payload = PacketPayload(as_bytes, data)
                 else:
