@@ -676,3 +676,11 @@ async def test_with_thread_isolation_the_node_still_ends_on_cancellation(
     feed = {"in": [op(0, op="env", name="HOME"), op(1, op="sleep", seconds=20)]}
     await harness.run(feed, extra=lambda: cancel_after_first_answer(harness, "stop now"), limit=120)
     assert isinstance(harness.error, CancellationError)
+
+
+async def test_a_guest_that_can_wait_never_runs_inline(probe_component: WasmComponent) -> None:
+    node = WasmNode(probe_component, batch_size=1, isolation="thread", inline_budget=10.0)
+    harness = Harness(node)
+    await harness.run({"in": [op(i, op="env", name="HOME") for i in range(4)]}, limit=120)
+    assert harness.error is None
+    assert node.usage_for(NODE)["inline_calls"] == 0

@@ -386,6 +386,7 @@ class _NodeRun:
         self.thread: _GuestThread | None = None  # made at the first call off the loop
         self.per_packet: float | None = None  # seconds per packet, recent calls
         self.held = 0.0  # seconds inline calls held the loop since it last yielded
+        self.inline_allowed = node.inline_budget > 0 and not node.component.can_wait_in_host
         self.workflow = ctx.workflow_id
         self.execution = ctx.execution
         self.execution_id = str(ctx.execution.execution_id)
@@ -542,9 +543,11 @@ class _NodeRun:
         node = self.node
         estimate = self.per_packet
         reusable = self.instance is not None and not self.instance.broken
+        # A guest that can wait in a host call never runs inline: a sleep would hold the
+        # loop, and neither fuel nor the epoch can stop it there.
         inline = (
             estimate is not None
-            and node.inline_budget > 0
+            and self.inline_allowed
             and (reusable or node.instance == "per-batch")
             and estimate * max(count, 1) <= node.inline_budget
         )
