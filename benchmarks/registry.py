@@ -221,7 +221,7 @@ WASM_KINDS = {
     "python": ("cases.wasm_node:python", ("pureflow.engine", "pureflow.wasm")),
 }
 WASM_GUEST_KINDS = ("wasm", "js", "python")
-WASM_PACKET_SHARE = {"native": 1.0, "wasm": 1.0, "js": 0.1, "python": 0.1}
+WASM_PACKET_SHARE = {"native": 1.0, "wasm": 1.0, "js": 0.5, "python": 0.5}
 #: The overhead targets of the WAT guest's rows: seconds per packet over native, by batch.
 WASM_OVERHEAD_TARGETS = {1: 50e-6, 64: 10e-6, 1024: 5e-6}
 

@@ -70,6 +70,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -518,7 +519,9 @@ class _NodeRun:
     def _call(
         self, batches: list[RowBatch], fuel_budget: int | None, cancel: _TokenFlag | None
     ) -> Call[list[RowBatch]]:
-        """One call on the current instance (made first if needed); runs in any thread."""
+        """One call on the current instance (made first if needed); runs in any thread.
+        Its ``seconds`` include the instantiation, so the inline estimate sees it."""
+        started = time.perf_counter()
         component = self.component
         fuel = 0
         instance = self.instance
@@ -536,7 +539,7 @@ class _NodeRun:
             self.usage.fuel += fuel
             raise
         if fuel:
-            done = Call(done.value, done.fuel_consumed + fuel, done.seconds)
+            done = Call(done.value, done.fuel_consumed + fuel, time.perf_counter() - started)
         return done
 
     async def _in_this_process(self, batches: list[RowBatch], count: int) -> Call[list[RowBatch]]:
