@@ -68,7 +68,7 @@ def _wasm_upper(kind: str, batch_size: int) -> tuple[Any, dict[str, float]]:
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise CaseSkipped(f"pureflow.wasm cannot be imported ({err})") from err
     # The language runtimes of the JavaScript and Python guests spend far more fuel per
-    # packet than the default limit allows a batch of 1,024 (about 150,000 for JavaScript).
+    # packet than the default limit allows a batch of 1,024 (about 700,000 for JavaScript).
     limits = WasmLimits() if kind == "wasm" else WasmLimits(fuel=GUEST_FUEL)
     # Compile or cache hit: before the clock (a worker process starts within it).
     component = WasmComponent.load(_guest_path(kind), limits=limits)

@@ -491,9 +491,12 @@ async def test_short_calls_run_inline_after_the_first(counter_component: WasmCom
 async def test_an_inline_call_past_its_fuel_reruns_off_the_loop(
     counter_component: WasmComponent,
 ) -> None:
-    """A call misjudged as short uses up its inline fuel and runs again in the guest thread
-    on a fresh instance: the answer is right and the event loop was not held."""
-    node = WasmNode(counter_component, batch_size=1, inline_budget=1.0, inline_fuel=1_000_000)
+    """A call misjudged as short uses up its inline fuel budget and runs again in the guest
+    thread on a fresh instance: the answer is right and the event loop was not held."""
+    # The quick calls teach the node the guest's fuel rate; a stall of 1 ms then gives an
+    # inline call a few thousand fuel units: plenty for a quick call (about 500), far from
+    # the 40 million the busy-waiting one needs.
+    node = WasmNode(counter_component, batch_size=1, inline_budget=1.0, inline_stall=0.001)
     harness = Harness(node)
     loop_turns: list[int] = []
 

@@ -1,8 +1,9 @@
 """One instance of a compiled component, reused across calls under per-call limits.
 
-Instantiating is the largest fixed cost of a call (30 µs for a small hand-written guest,
-5 to 7 ms for a componentize-py or componentize-js guest), so the host keeps an instance
-and calls it again. :class:`GuestInstance` owns a store and the instance in it:
+Instantiating is the largest fixed cost of a call (25 µs for a small hand-written guest;
+about 1 to 2 ms for a componentize-py or componentize-js guest with its first call, whose
+runtime snapshot is copied in as it is touched), so the host keeps an instance and calls
+it again. :class:`GuestInstance` owns a store and the instance in it:
 
 - **per call**, the store's fuel is set to the limit, the epoch deadline is moved one tick
   ahead and the :class:`~pureflow.wasm._runtime.InvocationGuard` is armed with the call's

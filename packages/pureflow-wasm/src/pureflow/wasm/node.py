@@ -20,9 +20,10 @@ calls the same instance for every batch; a fresh one is made only after a failur
 WebAssembly level (trap, fuel, memory limit, cancellation, deadline) or when a call is
 stopped by the inline fuel budget (below). ``instance="per-batch"`` gives every invocation a
 fresh instance, as the original did: no guest state can pass from one batch to the next,
-at the cost of one instantiation per batch (about 30 µs for a small guest, 5 to 7 ms for
-a componentize-py or componentize-js guest). With reuse, a guest may keep state between
-batches, but must not rely on it: the host replaces the instance whenever it must.
+at the cost of one instantiation per batch (about 25 µs for a small guest, 1 to 2 ms with
+its first call for a componentize-py or componentize-js guest). With reuse, a guest may
+keep state between batches, but must not rely on it: the host replaces the instance
+whenever it must.
 
 **Where the guest runs** (``isolation``):
 
@@ -32,10 +33,11 @@ batches, but must not rely on it: the host replaces the instance whenever it mus
   default, for a batch this size) runs inline on the event loop, with no thread hop
   (inline calls yield to the loop once they added up to the budget); every other call
   runs in the run's guest thread (a daemon), so the event loop keeps serving other nodes.
-  An inline call gets at most ``inline_fuel`` fuel (10,000,000 by default, about 1 ms of
-  WebAssembly); one that uses it up is stopped and run again in the guest thread on a
-  fresh instance with the whole fuel limit (such a guest has no effects a rerun could
-  repeat), so a misjudged call holds the event loop for a bounded time, with no timer.
+  An inline call gets the fuel the guest burns in ``inline_stall`` seconds (10 ms by
+  default; the node learns the guest's fuel per second from its calls); one that uses it
+  up is stopped and run again in the guest thread on a fresh instance with the whole fuel
+  limit (such a guest has no effects a rerun could repeat), so a misjudged call holds the
+  event loop for a bounded time, with no timer.
   Cancellation interrupts a guest running in the thread at the next epoch tick.
 - ``"process"`` (the default for a guest that can wait in a host call): in a worker
   process (:class:`~pureflow.wasm.worker.GuestProcess`) that cancellation kills at once,
@@ -121,7 +123,7 @@ from pureflow.wasm.worker import GuestProcess
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_INLINE_BUDGET",
-    "DEFAULT_INLINE_FUEL",
+    "DEFAULT_INLINE_STALL",
     "WasmNode",
     "guest_packet_from_core",
 ]
@@ -130,9 +132,9 @@ DEFAULT_BATCH_SIZE: Final = 64
 """Packets per invocation in streaming mode."""
 DEFAULT_INLINE_BUDGET: Final = 0.002
 """Calls expected to take at most this many seconds run inline on the event loop."""
-DEFAULT_INLINE_FUEL: Final = 10_000_000
-"""An inline call that uses this much fuel (about 1 ms of WebAssembly) is stopped and rerun
-off the loop."""
+DEFAULT_INLINE_STALL: Final = 0.01
+"""An inline call gets the fuel the guest burns in this many seconds (learned from its
+calls); one that uses it up is stopped and rerun off the loop."""
 _CANCELLED: Final = "wasm guest invocation cancelled"
 _EWMA: Final = 0.25  # weight of the newest call in the per-packet cost estimate
 _ENDPOINT_CACHE_LIMIT: Final = 4096  # validated (node, port) pairs remembered per run
@@ -207,8 +209,8 @@ class WasmNode:
     is ``"stream"`` or ``"collect"``; ``instance`` is ``"reuse"`` or ``"per-batch"``;
     ``isolation`` is ``"thread"``, ``"process"`` or None (chosen from the guest:
     ``"process"`` when it can wait in a host call); ``inline_budget`` (seconds, 0 turns
-    inline calls off) and ``inline_fuel`` tune inline calls. One object may serve several
-    nodes, one run each.
+    inline calls off) and ``inline_stall`` (seconds) tune inline calls. One object may serve
+    several nodes, one run each.
     """
 
     def __init__(
@@ -220,7 +222,7 @@ class WasmNode:
         instance: InstancePolicy = "reuse",
         isolation: Isolation | None = None,
         inline_budget: float = DEFAULT_INLINE_BUDGET,
-        inline_fuel: int = DEFAULT_INLINE_FUEL,
+        inline_stall: float = DEFAULT_INLINE_STALL,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError("batch_size must be an integer >= 1")
@@ -232,8 +234,8 @@ class WasmNode:
             raise ValueError(f"isolation must be 'thread' or 'process', not {isolation!r}")
         if not inline_budget >= 0:
             raise ValueError("inline_budget must be >= 0 seconds")
-        if isinstance(inline_fuel, bool) or not isinstance(inline_fuel, int) or inline_fuel < 1:
-            raise ValueError("inline_fuel must be an integer >= 1")
+        if not inline_stall > 0:
+            raise ValueError("inline_stall must be > 0 seconds")
         self.component = component
         self.batch_size = batch_size
         self.mode: Mode = mode
@@ -242,7 +244,7 @@ class WasmNode:
             "process" if component.can_wait_in_host else "thread"
         )
         self.inline_budget = float(inline_budget)
-        self.inline_fuel = inline_fuel
+        self.inline_stall = float(inline_stall)
         self.invocations = 0
         """How many times the guest was invoked (all nodes this object served)."""
         self._usage: dict[str, _Usage] = {}
@@ -257,7 +259,7 @@ class WasmNode:
     def usage_for(self, node_id: str) -> Mapping[str, int]:
         """What the guest used while running node ``node_id``: ``fuel`` (calls and
         instantiations), ``invocations``, ``instances``, ``inline_calls`` and ``reruns``
-        (inline calls stopped by ``inline_fuel`` and run again). Empty if it never ran."""
+        (inline calls stopped at ``inline_stall`` and run again). Empty if it never ran."""
         usage = self._usage.get(str(node_id))
         return {} if usage is None else usage.to_dict()
 
@@ -386,6 +388,7 @@ class _NodeRun:
         self.process: GuestProcess | None = None  # made at the first call
         self.thread: _GuestThread | None = None  # made at the first call off the loop
         self.per_packet: float | None = None  # seconds per packet, recent calls
+        self.fuel_rate: float | None = None  # fuel the guest burns per second, recent calls
         self.held = 0.0  # seconds inline calls held the loop since it last yielded
         self.inline_allowed = node.inline_budget > 0 and not node.component.can_wait_in_host
         self.workflow = ctx.workflow_id
@@ -558,7 +561,8 @@ class _NodeRun:
         if inline:
             try:
                 # The token cannot change while the call holds the loop: no epoch needed.
-                done = self._call(batches, node.inline_fuel, None)
+                fuel_budget = max(1, int((self.fuel_rate or 0.0) * node.inline_stall))
+                done = self._call(batches, fuel_budget, None)
                 self.usage.inline_calls += 1
             except BudgetExceeded:
                 self.usage.reruns += 1
@@ -573,7 +577,7 @@ class _NodeRun:
                     await anyio.lowlevel.checkpoint()
         if done is None:
             done = await self._in_thread(batches)
-        self._learn(done.seconds, count)
+        self._learn(done, count)
         return done
 
     async def _in_thread(self, batches: list[RowBatch]) -> Call[list[RowBatch]]:
@@ -623,10 +627,14 @@ class _NodeRun:
         if instance is not None:
             instance.broken = True
 
-    def _learn(self, seconds: float, count: int) -> None:
+    def _learn(self, done: Call[list[RowBatch]], count: int) -> None:
+        seconds = max(done.seconds, 1e-9)
         sample = seconds / max(count, 1)
         estimate = self.per_packet
         self.per_packet = sample if estimate is None else estimate + _EWMA * (sample - estimate)
+        rate = done.fuel_consumed / seconds
+        known = self.fuel_rate
+        self.fuel_rate = rate if known is None else known + _EWMA * (rate - known)
 
     # --- rows out ------------------------------------------------------------------
 
