@@ -493,10 +493,10 @@ async def test_an_inline_call_past_its_fuel_reruns_off_the_loop(
 ) -> None:
     """A call misjudged as short uses up its inline fuel budget and runs again in the guest
     thread on a fresh instance: the answer is right and the event loop was not held."""
-    # The quick calls teach the node the guest's fuel rate; a stall of 1 ms then gives an
-    # inline call a few thousand fuel units: plenty for a quick call (about 500), far from
-    # the 40 million the busy-waiting one needs.
-    node = WasmNode(counter_component, batch_size=1, inline_budget=1.0, inline_stall=0.001)
+    # With a negligible stall, an inline call gets four times the fuel a call usually
+    # takes (about 500 units here): plenty for a quick call, far from the 40 million the
+    # busy-waiting one needs.
+    node = WasmNode(counter_component, batch_size=1, inline_budget=1.0, inline_stall=1e-9)
     harness = Harness(node)
     loop_turns: list[int] = []
 

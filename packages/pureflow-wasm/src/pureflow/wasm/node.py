@@ -34,8 +34,8 @@ whenever it must.
   (inline calls yield to the loop once they added up to the budget); every other call
   runs in the run's guest thread (a daemon), so the event loop keeps serving other nodes.
   An inline call gets the fuel the guest burns in ``inline_stall`` seconds (10 ms by
-  default; the node learns the guest's fuel per second from its calls); one that uses it
-  up is stopped and run again in the guest thread on a fresh instance with the whole fuel
+  default; the node learns the guest's fuel per second from its calls), and at least four
+  times what such a batch usually takes; one that uses it up is stopped and run again in the guest thread on a fresh instance with the whole fuel
   limit (such a guest has no effects a rerun could repeat), so a misjudged call holds the
   event loop for a bounded time, with no timer.
   Cancellation interrupts a guest running in the thread at the next epoch tick.
@@ -389,6 +389,7 @@ class _NodeRun:
         self.thread: _GuestThread | None = None  # made at the first call off the loop
         self.per_packet: float | None = None  # seconds per packet, recent calls
         self.fuel_rate: float | None = None  # fuel the guest burns per second, recent calls
+        self.fuel_per_packet: float | None = None  # fuel per packet, recent calls
         self.held = 0.0  # seconds inline calls held the loop since it last yielded
         self.inline_allowed = node.inline_budget > 0 and not node.component.can_wait_in_host
         self.workflow = ctx.workflow_id
@@ -561,7 +562,14 @@ class _NodeRun:
         if inline:
             try:
                 # The token cannot change while the call holds the loop: no epoch needed.
-                fuel_budget = max(1, int((self.fuel_rate or 0.0) * node.inline_stall))
+                # The fuel the guest burns in inline_stall seconds, and never less than four
+                # times what such a batch usually takes (the rate, measured over whole
+                # calls, is low when a call's fixed costs dominate).
+                fuel_budget = max(
+                    1,
+                    int((self.fuel_rate or 0.0) * node.inline_stall),
+                    int(4 * (self.fuel_per_packet or 0.0) * max(count, 1)),
+                )
                 done = self._call(batches, fuel_budget, None)
                 self.usage.inline_calls += 1
             except BudgetExceeded:
@@ -635,6 +643,9 @@ class _NodeRun:
         rate = done.fuel_consumed / seconds
         known = self.fuel_rate
         self.fuel_rate = rate if known is None else known + _EWMA * (rate - known)
+        fuel = done.fuel_consumed / max(count, 1)
+        usual = self.fuel_per_packet
+        self.fuel_per_packet = fuel if usual is None else usual + _EWMA * (fuel - usual)
 
     # --- rows out ------------------------------------------------------------------
 
