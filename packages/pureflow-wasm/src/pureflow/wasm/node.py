@@ -35,10 +35,11 @@ whenever it must.
   runs in the run's guest thread (a daemon), so the event loop keeps serving other nodes.
   An inline call gets the fuel the guest burns in ``inline_stall`` seconds (10 ms by
   default; the node learns the guest's fuel per second from its calls), and at least four
-  times what such a batch usually takes; one that uses it up is stopped and run again in the guest thread on a fresh instance with the whole fuel
-  limit (such a guest has no effects a rerun could repeat), so a misjudged call holds the
-  event loop for a bounded time, with no timer.
-  Cancellation interrupts a guest running in the thread at the next epoch tick.
+  times what such a batch usually takes; one that uses it up is stopped and run again in
+  the guest thread on a fresh instance with the whole fuel limit (such a guest has no
+  effects a rerun could repeat), so a misjudged call holds the event loop for a bounded
+  time, with no timer. Cancellation interrupts a guest running in the thread at the next
+  epoch tick.
 - ``"process"`` (the default for a guest that can wait in a host call): in a worker
   process (:class:`~pureflow.wasm.worker.GuestProcess`) that cancellation kills at once,
   wherever the guest is, including a sleep or a blocked read inside WASI. Each call pays
