@@ -28,11 +28,13 @@ class Size:
     cpu_packets: int
     timeout: float
     wasm_packets: int
+    #: Whether the JavaScript and Python guest rows run (they build their guests first).
+    wasm_guests: bool = True
 
 
 SIZES: dict[str, Size] = {
     # CI: every case once, in well under a minute.
-    "tiny": Size(2_000, 1, (1_000, 10_000), (100, 1_000), 3, 10, 120.0, 500),
+    "tiny": Size(2_000, 1, (1_000, 10_000), (100, 1_000), 3, 10, 120.0, 500, wasm_guests=False),
     "small": Size(20_000, 3, (10_000, 100_000), (100, 1_000, 10_000), 5, 60, 300.0, 5_000),
     # The README's table.
     "full": Size(200_000, 5, (10_000, 1_000_000), (100, 1_000, 10_000), 10, 300, 900.0, 20_000),
@@ -295,12 +297,20 @@ if PUREFLOW_ROWS:
     )
 
 #: The WebAssembly node against the same node in Python (``cases/wasm_node.py``): the
-#: ``upper`` node's batch sizes, and what each kind needs.
+#: ``upper`` node's batch sizes, what each kind needs, and the fraction of
+#: ``Size.wasm_packets`` it sends (the guests in JavaScript and Python spend tens of
+#: microseconds per packet in their language runtimes: fewer packets measure them as well).
 WASM_BATCH_SIZES = (1, 64, 1024)
 WASM_KINDS = {
     "native": ("cases.wasm_node:native", ("pureflow.engine",)),
     "wasm": ("cases.wasm_node:wasm", ("pureflow.engine", "pureflow.wasm")),
+    "js": ("cases.wasm_node:js", ("pureflow.engine", "pureflow.wasm")),
+    "python": ("cases.wasm_node:python", ("pureflow.engine", "pureflow.wasm")),
 }
+WASM_GUEST_KINDS = ("wasm", "js", "python")
+WASM_PACKET_SHARE = {"native": 1.0, "wasm": 1.0, "js": 0.5, "python": 0.5}
+#: The overhead targets of the WAT guest's rows: seconds per packet over native, by batch.
+WASM_OVERHEAD_TARGETS = {1: 50e-6, 64: 10e-6, 1024: 5e-6}
 
 #: A rule node against a hand-written ``if`` chain (``cases/rule_node.py``): the rule
 #: counts, what each kind runs and needs, and packets per measurement by size.

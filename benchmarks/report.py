@@ -21,6 +21,7 @@ from registry import (
     PUREFLOW,
     SHAPES,
     STARTUP_LIMIT,
+    WASM_OVERHEAD_TARGETS,
     Row,
 )
 
@@ -256,6 +257,21 @@ def evaluate_targets(report: dict[str, Any]) -> list[dict[str, str]]:
         f"{startup['ratio']:.1f}x" if has_startup else "-",
         None if not has_startup else startup["ratio"] <= STARTUP_LIMIT,
     )
+
+    by_batch = {
+        w["batch_size"]: w
+        for w in report.get("wasm", [])
+        if w.get("guest", "wasm") == "wasm" and "overhead_seconds_per_packet" in w
+    }
+    for batch, limit in WASM_OVERHEAD_TARGETS.items():
+        found = by_batch.get(batch)
+        value = None if found is None else found["overhead_seconds_per_packet"]
+        add(
+            f"WASM overhead per packet, batch {batch:,}",
+            f"<= {limit * 1e6:g} µs",
+            "-" if value is None else f"{value * 1e6:.1f} µs",
+            None if value is None else value <= limit,
+        )
 
     cpu = [c for c in report["cpu"] if c["system"] == PUREFLOW and "scaling" in c]
     add(
@@ -498,27 +514,59 @@ def render_cpu(entries: list[dict[str, Any]], markdown: bool) -> list[str]:
     return ["", title, "", table(header, cells, markdown)] if cells else []
 
 
+_GUEST_LABELS = {"wasm": "WAT (uppercase.wat)", "js": "JavaScript", "python": "Python"}
+
+
 def render_wasm(entries: list[dict[str, Any]], markdown: bool) -> list[str]:
     header = [
-        "batch size", "native packets/s", "WASM packets/s", "WASM / native",
+        "guest", "batch size", "packets", "native packets/s", "WASM packets/s", "WASM / native",
         "WASM overhead per packet", "peak RSS MiB (native / WASM)",
     ]  # fmt: skip
     cells: list[list[str]] = []
     for w in entries:
+        guest = _GUEST_LABELS.get(w.get("guest", "wasm"), w.get("guest", "wasm"))
         batch = f"{w['batch_size']:,}"
+        packets = f"{w['packets']:,}"
         if "overhead_seconds_per_packet" in w:
             native, wasm = w["native_packets_per_second"], w["wasm_packets_per_second"]
             rss = f"{w['native_peak_rss_mib']:.1f} / {w['wasm_peak_rss_mib']:.1f}"
             overhead = f"{w['overhead_seconds_per_packet'] * 1e6:,.2f} µs"
-            cells.append([batch, f"{native:,.0f}", f"{wasm:,.0f}", f"{wasm / native:.3f}"])
-            cells[-1] += [overhead, rss]
+            cells.append([guest, batch, packets, f"{native:,.0f}", f"{wasm:,.0f}"])
+            cells[-1] += [f"{wasm / native:.3f}", overhead, rss]
         else:
-            cells.append([batch, "-", "-", "-", _status(w), "-"])
+            cells.append([guest, batch, packets, "-", "-", "-", _status(w), "-"])
     if not cells:
         return []
-    packets = entries[0]["packets"]
-    title = f"### WebAssembly node overhead (uppercase guest, 16 B payloads, {packets:,} packets)"
-    return ["", title, "", table(header, cells, markdown)]
+    title = "### WebAssembly node overhead (upper-casing 16 B payloads)"
+    out = ["", title, "", table(header, cells, markdown)]
+    guests = next((w["guests"] for w in entries if "guests" in w), None)
+    if guests:
+        rows: list[list[str]] = []
+        for kind in ("js", "python"):
+            g = guests.get(kind) or {}
+            if "build_seconds" in g:
+                rows.append(
+                    [
+                        _GUEST_LABELS[kind],
+                        f"{g['build_seconds']:.1f} s",
+                        f"{g['component_bytes'] / 1e6:.1f} MB",
+                        f"{g['compile_seconds']:.1f} s",
+                        f"{g['cache_load_seconds'] * 1000:.0f} ms",
+                    ]
+                )
+            else:
+                rows.append([_GUEST_LABELS[kind], g.get("skipped", "-"), "-", "-", "-"])
+        out += [
+            "",
+            "### Guests in JavaScript and Python: build and compile",
+            "",
+            table(
+                ["guest", "build", "component", "compile (cold)", "load from cache"],
+                rows,
+                markdown,
+            ),
+        ]
+    return out
 
 
 def render_rules(entries: list[dict[str, Any]], markdown: bool) -> list[str]:

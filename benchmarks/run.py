@@ -65,7 +65,9 @@ from registry import (
     STARTUP_LIMIT,
     VERSIONED,
     WASM_BATCH_SIZES,
+    WASM_GUEST_KINDS,
     WASM_KINDS,
+    WASM_PACKET_SHARE,
     Case,
     Row,
     Size,
@@ -410,58 +412,73 @@ def run_cpu(plan: Plan) -> list[dict[str, Any]]:
 
 
 def run_wasm(plan: Plan) -> list[dict[str, Any]]:
-    """WasmNode against the native node per batch size; the overhead taken round by round."""
+    """Each WebAssembly kind against the native node per batch size, the overhead taken
+    round by round. The JavaScript and Python guests are built first (once per run), with
+    their compile times; those numbers go into the first entry's ``guests``."""
+    kinds = WASM_GUEST_KINDS if plan.size.wasm_guests else ("wasm",)
     wanted = [
         (batch, kind)
         for batch in WASM_BATCH_SIZES
-        for kind in WASM_KINDS
+        for kind in kinds
         if plan.wants(f"wasm/{kind}/batch{batch}")
     ]
-    batches = sorted({batch for batch, _ in wanted})
-    # Both kinds of a selected batch size run: the overhead needs the pair.
-    pairs = [(batch, kind) for batch in batches for kind in WASM_KINDS]
+    if not wanted:
+        return []
+    # The native node of a selected batch size always runs: every overhead needs it.
+    pairs = sorted({(b, "native") for b, _ in wanted} | set(wanted))
     samples: dict[tuple[int, str], list[dict[str, Any]]] = {pair: [] for pair in pairs}
+    guests: dict[str, Any] = {}
+    if any(kind in ("js", "python") for _, kind in pairs):
+        progress("[wasm] building the JavaScript and Python guests")
+        guests = run_child("cases.wasm_node:prepare_guests", [], 3 * plan.size.timeout)
+        progress(f"[wasm] guests: {guests}")
     runnable: list[tuple[int, str]] = []
     for batch, kind in pairs:
         reason = missing_requirement(WASM_KINDS[kind][1])
+        reason = reason or (guests.get(kind) or {}).get("skipped") or guests.get("error")
         if reason is None:
             runnable.append((batch, kind))
         else:
             samples[(batch, kind)].append({"skipped": reason, "round": 0})
     for round_index in range(plan.rounds):
         for batch, kind in rotated(runnable, round_index):
-            args = [plan.size.wasm_packets, batch]
-            sample = run_child(WASM_KINDS[kind][0], args, plan.size.timeout)
+            packets = max(1, int(plan.size.wasm_packets * WASM_PACKET_SHARE[kind]))
+            sample = run_child(WASM_KINDS[kind][0], [packets, batch], plan.size.timeout)
             sample["round"] = round_index
             samples[(batch, kind)].append(sample)
             progress(f"[wasm] {kind} batch {batch}: {describe(sample)}")
     results: list[dict[str, Any]] = []
-    for batch in batches:
-        native, wasm = samples[(batch, "native")], samples[(batch, "wasm")]
+    for batch, kind in pairs:
+        if kind == "native":
+            continue
+        native, guest = samples[(batch, "native")], samples[(batch, kind)]
         entry: dict[str, Any] = {
-            "id": f"wasm/batch{batch}",
+            "id": f"wasm/batch{batch}" if kind == "wasm" else f"wasm/{kind}/batch{batch}",
+            "guest": kind,
             "batch_size": batch,
-            "packets": plan.size.wasm_packets,
-            "samples": {"native": native, "wasm": wasm},
+            "packets": max(1, int(plan.size.wasm_packets * WASM_PACKET_SHARE[kind])),
+            "samples": {"native": native, "wasm": guest},
         }
-        bad = outcome(native + wasm)
+        bad = outcome(native + guest)
         if bad is not None:
             results.append(entry | bad)
             continue
         by_round = {s["round"]: s for s in native}
         overheads = [
-            1 / rate(w) - 1 / rate(by_round[w["round"]]) for w in wasm if w["round"] in by_round
+            1 / rate(w) - 1 / rate(by_round[w["round"]]) for w in guest if w["round"] in by_round
         ]
         results.append(
             entry
             | {
                 "native_packets_per_second": statistics.median(rate(s) for s in native),
-                "wasm_packets_per_second": statistics.median(rate(s) for s in wasm),
+                "wasm_packets_per_second": statistics.median(rate(s) for s in guest),
                 "overhead_seconds_per_packet": statistics.median(overheads),
                 "native_peak_rss_mib": statistics.median(s["peak_rss_kib"] for s in native) / 1024,
-                "wasm_peak_rss_mib": statistics.median(s["peak_rss_kib"] for s in wasm) / 1024,
+                "wasm_peak_rss_mib": statistics.median(s["peak_rss_kib"] for s in guest) / 1024,
             }
         )
+    if results and guests:
+        results[0]["guests"] = guests
     return results
 
 

@@ -57,7 +57,11 @@ pytestmark = pytest.mark.timeout(300)
 PAGES = page_sources()
 REPO_PAGES = {page.uri for page in example_pages()}
 NOT_CODE = {"mermaid", "text", "wit", "wat", ""}
-CHECKED_ELSEWHERE = {"clean-install": REPO / "tests-integration" / "test_clean_install.py"}
+CHECKED_ELSEWHERE = {
+    "clean-install": REPO / "tests-integration" / "test_clean_install.py",
+    # JavaScript guests need Node.js, which a machine with only Python may lack.
+    "js-guest": REPO / "tests-integration" / "test_examples_wasm_guests.py",
+}
 MAX_SKIPPED = 4  # the README's set-up commands, twice; the docs build; a release upload
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>```+|~~~+)(?P<lang>[\w+-]*)[^\n]*$")

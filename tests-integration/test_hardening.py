@@ -188,7 +188,11 @@ def test_a_manifest_component_that_is_a_device_is_refused(tmp_path: Path) -> Non
     write(tmp_path, "components.json", '{"components": [{"node": "a", "component": "/dev/zero"}]}')
     path = write(tmp_path, "flow.json", document([{"id": "a", "inputs": [], "outputs": []}]))
     result = pureflow("run", "--wasm-components", "components.json", path.name, cwd=tmp_path)
-    assert_one_error(result, f"error: failed to read WASM component `/dev/zero`: {NOT_REGULAR}")
+    assert_one_error(
+        result,
+        "error: invalid WASM component manifest: component for node `a` cannot be loaded: "
+        f"WASM-LOAD-001: failed to read WASM component `/dev/zero`: {NOT_REGULAR}",
+    )
     checked = pureflow("validate-manifest", "components.json", cwd=tmp_path)
     assert_one_error(
         checked,

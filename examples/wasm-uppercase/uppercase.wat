@@ -1,8 +1,9 @@
 ;; The batch-world component around a guest's core module (assembled by wat_guests.py).
 ;;
 ;; The core module `$m` (spliced in at the marker below) must export `mem` (its memory),
-;; `realloc` (the canonical ABI allocator) and `invoke` (param i32 i32) (result i32): the
-;; lowered list<port-batch> (pointer, length) in, a pointer to the 16-byte result area out.
+;; `realloc` (the canonical ABI allocator), `invoke` (param i32 i32) (result i32): the
+;; lowered list<port-batch> (pointer, length) in, a pointer to the 16-byte result area out,
+;; and `post-invoke` (param i32): the post-return function that frees the call's memory.
 ;; Type section and lifting as in tests-integration/conformance/wasm/batch-world-empty.wat.
 (component
 ;; The uppercase guest of the original (spec 4 §5.1): every packet of every input port, in
@@ -11,10 +12,12 @@
 ;; err(unsupported-payload("uppercase guest accepts only bytes payloads")).
 (core module $m
   (memory (export "mem") 1)
-    ;; Canonical ABI allocator: a bump allocator that never frees (a fresh instance serves
-  ;; each invocation). Grows memory as needed; traps with `unreachable` when the host's
-  ;; memory limit refuses to grow it further (as a Rust guest's alloc error handler does).
-  (global $bump (mut i32) (i32.const 1024))
+    ;; Canonical ABI allocator: a bump allocator. Grows memory as needed; traps with
+  ;; `unreachable` when the host's memory limit refuses to grow it further (as a Rust
+  ;; guest's alloc error handler does). `post-invoke` (the canonical ABI post-return
+  ;; function, called once the host has read a result) frees everything at once, so an
+  ;; instance the host reuses for the next call starts from an empty heap.
+  (global $bump (mut i32) (i32.const 1024)) (global $heap i32 (i32.const 1024))
   (func $handle_alloc_error unreachable)
   (func $realloc (export "realloc") (param i32 i32 i32 i32) (result i32)
     (local $p i32)
@@ -31,6 +34,8 @@
         (then (call $handle_alloc_error)))
       br $grow))
     local.get $p)
+  (func (export "post-invoke") (param i32)
+    global.get $heap global.set $bump)
 
   (data (i32.const 16) "out")
   (data (i32.const 32) "uppercase guest accepts only bytes payloads")
@@ -141,7 +146,7 @@
   (export $port-batch-x "port-batch" (type $port-batch))
   (type $batch-error (variant (case "guest-failure" string) (case "unsupported-payload" string)))
   (export $batch-error-x "batch-error" (type $batch-error))
-  (func $invoke (param "inputs" (list $port-batch-x)) (result (result (list $port-batch-x) (error $batch-error-x))) (canon lift (core func $i "invoke") (memory (core memory $i "mem")) (realloc (core func $i "realloc"))))
+  (func $invoke (param "inputs" (list $port-batch-x)) (result (result (list $port-batch-x) (error $batch-error-x))) (canon lift (core func $i "invoke") (memory (core memory $i "mem")) (realloc (core func $i "realloc")) (post-return (core func $i "post-invoke"))))
   (instance $api (instantiate $inner (with "import-func-invoke" (func $invoke)) (with "import-type-endpoint" (type $endpoint-x)) (with "import-type-route" (type $route-x)) (with "import-type-execution" (type $execution-x)) (with "import-type-message-metadata" (type $message-metadata-x)) (with "import-type-payload" (type $payload-x)) (with "import-type-packet" (type $packet-x)) (with "import-type-port-batch" (type $port-batch-x)) (with "import-type-batch-error" (type $batch-error-x))))
   (export "pureflow:batch/batch@0.1.0" (instance $api))
 )

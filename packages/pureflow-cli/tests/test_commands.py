@@ -236,3 +236,62 @@ def completion_types(*words: str) -> list[str]:
 )
 def test_path_arguments_complete_file_names(words: list[str]) -> None:
     assert completion_types(*words) == ["file"]
+
+
+def test_inspect_shows_each_wasm_node_limits_and_sandbox(tmp_path: Path) -> None:
+    (tmp_path / "guest.wat").write_text((EXAMPLES / "wasm-uppercase" / "uppercase.wat").read_text())
+    (tmp_path / "data").mkdir()
+    document = {
+        "pureflow_version": "1",
+        "id": "flow",
+        "nodes": [
+            {"id": "source", "inputs": [], "outputs": ["out"]},
+            {
+                "id": "upper",
+                "inputs": ["in"],
+                "outputs": ["out"],
+                "component": "wasm:guest.wat",
+                "config": {
+                    "fuel": 5000,
+                    "memory_limit_bytes": 1048576,
+                    "deadline_seconds": 2,
+                    "batch_size": 8,
+                    "instance": "per-batch",
+                    "isolation": "process",
+                    "wasi": {"read_dirs": ["data"], "env": ["LANG"]},
+                },
+            },
+            {"id": "sink", "inputs": ["in"], "outputs": []},
+        ],
+        "edges": [
+            {
+                "source": {"node": "source", "port": "out"},
+                "target": {"node": "upper", "port": "in"},
+            },
+            {"source": {"node": "upper", "port": "out"}, "target": {"node": "sink", "port": "in"}},
+        ],
+    }
+    workflow = tmp_path / "flow.json"
+    workflow.write_text(json.dumps(document))
+    code, out, err = invoke("inspect", str(workflow))
+    assert code == 0, err
+    nodes = {node["node_id"]: node for node in json.loads(out)["nodes"]}
+    assert "wasm" not in nodes["source"]
+    wasm = nodes["upper"]["wasm"]
+    assert wasm == {
+        "fuel": 5000,
+        "memory_limit_bytes": 1048576,
+        "deadline_seconds": 2.0,
+        "batch_size": 8,
+        "mode": "stream",
+        "instance": "per-batch",
+        "isolation": "process",
+        "can_wait_in_host": False,
+        "wasi": {
+            "imports": [],
+            "read_dirs": [str(tmp_path / "data")],
+            "write_dirs": [],
+            "env": ["LANG"],
+        },
+    }
+    assert nodes["upper"]["effects"] == ["filesystem_read", "environment_read"]

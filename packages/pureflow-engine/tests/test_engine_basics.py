@@ -409,3 +409,33 @@ async def test_cyclic_fixture_is_valid_only_with_cycles_allowed() -> None:
     graph = cyclic()
     assert graph.graph.cycles is CyclePolicy.ALLOW
     assert [str(n.id) for n in graph.nodes] == ["first", "second"]
+
+
+class _Metered:
+    """A node executor that reports what each node used (as a WebAssembly node does)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, int] = {}
+
+    async def run(self, ctx: NodeContext, inputs: PortsIn, outputs: PortsOut) -> None:
+        self.runs[str(ctx.node_id)] = self.runs.get(str(ctx.node_id), 0) + 1
+
+    def usage_for(self, node_id: str) -> dict[str, int]:
+        runs = self.runs.get(str(node_id), 0)
+        return {"fuel": 100 * runs, "invocations": runs} if runs else {}
+
+
+@pytest.mark.anyio
+async def test_the_summary_carries_what_nodes_report_using() -> None:
+    metered = _Metered()
+    graph = workflow([node("a", [], []), node("b", [], []), node("c", [], [])], [])
+    summary = await run_workflow(graph, {"a": metered, "b": metered, "c": noop})
+    assert summary.terminal_state is TerminalState.COMPLETED
+    assert summary.node_usage == {
+        "a": {"fuel": 100, "invocations": 1},
+        "b": {"fuel": 100, "invocations": 1},
+    }
+    assert summary.to_json()["node_usage"] == summary.node_usage
+    # A run where nothing reports usage keeps the original's JSON keys.
+    plain = await run_workflow(graph, {"a": noop, "b": noop, "c": noop})
+    assert "node_usage" not in plain.to_json()

@@ -17,6 +17,7 @@ from pureflow.wasm import (
     WasmComponent,
     _fastcodec,
 )
+from pureflow.wasm.abi import rows_from_port_batches
 
 pytestmark = pytest.mark.skipif(not _fastcodec.AVAILABLE, reason="fast codec not available")
 
@@ -100,22 +101,24 @@ def test_control_payloads_cross_the_fast_path(guests: object) -> None:
 
 
 def test_encoded_buffer_layout() -> None:
-    inputs = [
-        PortBatch(
-            "in",  # type: ignore[arg-type]
-            [
-                GuestPacket(
-                    GuestMessageMetadata(
-                        "m",
-                        "flow",
-                        GuestExecution("r"),  # type: ignore[arg-type]
-                        GuestRoute(None, GuestEndpoint("n", "in")),  # type: ignore[arg-type]
-                    ),
-                    GuestBytes(b"abc"),
-                )
-            ],
-        )
-    ]
-    encoded = _fastcodec.encode(inputs)
-    kind, count, _, _ = _fastcodec._val(encoded.root)
+    rows = rows_from_port_batches(
+        [
+            PortBatch(
+                "in",  # type: ignore[arg-type]
+                [
+                    GuestPacket(
+                        GuestMessageMetadata(
+                            "m",
+                            "flow",
+                            GuestExecution("r"),  # type: ignore[arg-type]
+                            GuestRoute(None, GuestEndpoint("n", "in")),  # type: ignore[arg-type]
+                        ),
+                        GuestBytes(b"abc"),
+                    )
+                ],
+            )
+        ]
+    )
+    encoded = _fastcodec.encode(rows)
+    kind, count, _, _ = _fastcodec._READ_VAL.unpack_from(_fastcodec._MEM, encoded.root)
     assert (kind, count) == (_fastcodec.K_LIST, 1)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -27,7 +29,7 @@ from pureflow.core import (
     PortsOut,
     bounded_edge_channel,
 )
-from pureflow.wasm import WasmComponent, WasmLimits
+from pureflow.wasm import CompileCache, WasiGrant, WasmComponent, WasmLimits
 from pureflow.wasm.abi import GuestBytes, GuestControl
 from pureflow.wasm.node import WasmNode, guest_packet_from_core
 
@@ -433,3 +435,255 @@ def test_lazy_exports() -> None:
     assert json.loads(json.dumps({"ok": True}))
     with pytest.raises(AttributeError):
         pureflow.wasm.DoesNotExist  # type: ignore[attr-defined]  # noqa: B018
+
+
+# --- instances, inline calls, worker processes ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def counter_component(guests: ModuleType) -> WasmComponent:
+    return WasmComponent.load(guests.guest_wasm("counter"), cache=False, name="counter")
+
+
+def counts(packets: Sequence[Packet]) -> list[int]:
+    return [p.payload.as_bytes()[0] for p in packets]  # type: ignore[index]
+
+
+async def test_reuse_keeps_one_instance_for_the_run(counter_component: WasmComponent) -> None:
+    node = WasmNode(counter_component, batch_size=1)
+    harness = Harness(node)
+    await harness.run({"in": [packet(i, b"c") for i in range(5)]})
+    assert harness.error is None
+    assert counts(harness.received["out"]) == [1, 2, 3, 4, 5]
+    usage = node.usage_for(NODE)
+    assert usage["instances"] == 1
+    assert usage["invocations"] == 5
+    assert usage["fuel"] > 0
+    # The next run of the same node object starts from a fresh instance.
+    again = Harness(node)
+    await again.run({"in": [packet(9, b"c")]})
+    assert counts(again.received["out"]) == [1]
+
+
+async def test_per_batch_gives_every_call_a_fresh_instance(
+    counter_component: WasmComponent,
+) -> None:
+    node = WasmNode(counter_component, batch_size=1, instance="per-batch")
+    harness = Harness(node)
+    await harness.run({"in": [packet(i, b"c") for i in range(4)]})
+    assert counts(harness.received["out"]) == [1, 1, 1, 1]
+    assert node.usage_for(NODE)["instances"] == 4
+
+
+async def test_short_calls_run_inline_after_the_first(counter_component: WasmComponent) -> None:
+    node = WasmNode(counter_component, batch_size=1, inline_budget=1.0)
+    harness = Harness(node)
+    await harness.run({"in": [packet(i, b"c") for i in range(6)]})
+    usage = node.usage_for(NODE)
+    assert usage["inline_calls"] == 5  # the first call measures, off the loop
+    assert counts(harness.received["out"]) == [1, 2, 3, 4, 5, 6]
+    # With the budget at 0, nothing runs inline.
+    off = WasmNode(counter_component, batch_size=1, inline_budget=0)
+    await Harness(off).run({"in": [packet(i, b"c") for i in range(3)]})
+    assert off.usage_for(NODE)["inline_calls"] == 0
+
+
+async def test_an_inline_call_past_its_fuel_reruns_off_the_loop(
+    counter_component: WasmComponent,
+) -> None:
+    """A call misjudged as short uses up its inline fuel budget and runs again in the guest
+    thread on a fresh instance: the answer is right and the event loop was not held."""
+    # With a negligible stall, an inline call gets four times the fuel a call usually
+    # takes (about 500 units here): plenty for a quick call, far from the 40 million the
+    # busy-waiting one needs.
+    node = WasmNode(counter_component, batch_size=1, inline_budget=1.0, inline_stall=1e-9)
+    harness = Harness(node)
+    loop_turns: list[int] = []
+
+    async def count_loop_turns() -> None:
+        while harness.error is None and len(harness.received["out"]) < 3:
+            loop_turns.append(len(harness.received["out"]))
+            await anyio.lowlevel.checkpoint()
+
+    await harness.run({"in": [packet(0, b"c"), packet(1, b"c"), packet(2, b"w")]},
+                      extra=count_loop_turns)  # fmt: skip
+    assert harness.error is None
+    usage = node.usage_for(NODE)
+    assert usage["reruns"] == 1
+    assert usage["instances"] == 2
+    # The slow call ran on the fresh instance: its counter restarted.
+    assert counts(harness.received["out"]) == [1, 2, 1]
+    # The loop turned while the rerun worked in its thread.
+    assert loop_turns.count(2) > 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "limits", "code"),
+    [
+        (b"t", WasmLimits(), "WASM-TRAP-001"),
+        (b"s", WasmLimits(fuel=2_000_000), "WASM-FUEL-001"),
+        (b"g", WasmLimits(memory_limit_bytes=4 * 1024 * 1024), "WASM-MEMORY-001"),
+    ],
+    ids=["trap", "fuel", "memory"],
+)
+async def test_hostile_batch_fails_the_node_and_nothing_leaks_into_the_next_run(
+    counter_component: WasmComponent, payload: bytes, limits: WasmLimits, code: str
+) -> None:
+    node = WasmNode(counter_component.with_limits(limits), batch_size=1)
+    harness = Harness(node)
+    await harness.run({"in": [packet(0, b"c"), packet(1, b"c"), packet(2, payload)]})
+    assert isinstance(harness.error, ExecutionError)
+    assert code in str(harness.error)
+    assert counts(harness.received["out"]) == [1, 2]
+    after = Harness(node)
+    await after.run({"in": [packet(3, b"c")]})
+    assert after.error is None
+    assert counts(after.received["out"]) == [1]
+
+
+async def test_bogus_port_fails_with_reuse_on(guests: ModuleType) -> None:
+    rogue = constant(
+        guests, [{"port-id": "rogue", "packets": [guests.packet_json(target=(NODE, "in"))]}]
+    )
+    node = WasmNode(rogue, batch_size=1, inline_budget=1.0)
+    harness = Harness(node)
+    await harness.run({"in": [packet(1)]})
+    assert "WASM-OUTPUT-001: output port `rogue` is not declared" in str(harness.error)
+    assert harness.received["out"] == []
+
+
+async def test_a_worker_process_runs_the_guest_and_keeps_its_instance(
+    counter_component: WasmComponent,
+) -> None:
+    node = WasmNode(counter_component, batch_size=1, isolation="process")
+    harness = Harness(node)
+    await harness.run({"in": [packet(i, b"c") for i in range(3)]}, limit=60)
+    assert harness.error is None
+    assert counts(harness.received["out"]) == [1, 2, 3]
+    assert node.usage_for(NODE)["instances"] == 1
+
+
+async def test_cancellation_kills_a_worker_process_guest(counter_component: WasmComponent) -> None:
+    node = WasmNode(
+        counter_component.with_limits(WasmLimits(fuel=2**63)), batch_size=1, isolation="process"
+    )
+    harness = Harness(node)
+
+    async def cancel_while_it_spins() -> None:
+        # The first call answered, so the second (spinning) one is with the worker.
+        while not harness.received["out"]:
+            await anyio.lowlevel.checkpoint()
+        await anyio.wait_all_tasks_blocked()
+        harness.handle.cancel("stop the spinner")
+
+    feed = {"in": [packet(0, b"c"), packet(1, b"s")]}
+    await harness.run(feed, extra=cancel_while_it_spins, limit=60)
+    assert isinstance(harness.error, CancellationError)
+    assert str(harness.error) == "CDT-CANCEL-001: execution cancelled: stop the spinner"
+    assert counts(harness.received["out"]) == [1]
+
+
+def test_describe_shows_limits_and_policies(uppercase: WasmComponent) -> None:
+    node = WasmNode(uppercase.with_limits(WasmLimits(fuel=7, deadline=2.5)), batch_size=3)
+    described = node.describe()
+    assert described["fuel"] == 7
+    assert described["deadline_seconds"] == 2.5
+    assert described["memory_limit_bytes"] == 256 * 1024 * 1024
+    assert described["instance"] == "reuse"
+    assert described["isolation"] == "thread"
+    assert described["can_wait_in_host"] is False
+    assert described["wasi"] == {"imports": [], "read_dirs": [], "write_dirs": [], "env": []}
+    with pytest.raises(ValueError, match="instance"):
+        WasmNode(uppercase, instance="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="isolation"):
+        WasmNode(uppercase, isolation="vm")  # type: ignore[arg-type]
+
+
+# --- guests blocked in a host call (componentize-py guests: WASI with a monotonic clock) ---
+
+
+@pytest.fixture(scope="module")
+def probe_component(python_guest_dir: Path, python_cache: CompileCache) -> WasmComponent:
+    return WasmComponent.load(python_guest_dir / "wasi_probe.wasm", cache=python_cache)
+
+
+def op(i: int, **fields: Any) -> Packet:
+    return packet(i, PacketPayload.control(fields))
+
+
+async def cancel_after_first_answer(harness: Harness, reason: str) -> None:
+    """Cancel once the first call answered: the second call is with the guest."""
+    while not harness.received["out"] and harness.error is None:
+        await anyio.lowlevel.checkpoint()
+    await anyio.wait_all_tasks_blocked()
+    harness.handle.cancel(reason)
+
+
+async def test_a_guest_that_can_wait_in_the_host_runs_in_a_worker_process(
+    probe_component: WasmComponent,
+) -> None:
+    assert probe_component.can_wait_in_host
+    node = WasmNode(probe_component, batch_size=1)
+    assert node.isolation == "process"
+    assert node.describe()["can_wait_in_host"] is True
+    harness = Harness(node)
+    await harness.run({"in": [op(0, op="env", name="HOME"), op(1, op="env", name="HOME")]},
+                      limit=120)  # fmt: skip
+    assert harness.error is None
+    assert [json.loads(json.dumps(p.payload.value)) for p in harness.received["out"]] == [
+        {"ok": None},
+        {"ok": None},
+    ]
+    assert node.usage_for(NODE)["instances"] == 1
+
+
+async def test_cancellation_interrupts_a_guest_sleeping_in_a_host_call(
+    probe_component: WasmComponent,
+) -> None:
+    """time.sleep in the guest waits on a WASI pollable, inside the host: cancellation
+    kills the worker process. (The guest asks for an hour: the test ending is the proof.)"""
+    harness = Harness(WasmNode(probe_component, batch_size=1))
+    feed = {"in": [op(0, op="env", name="HOME"), op(1, op="sleep", seconds=3600)]}
+    await harness.run(
+        feed, extra=lambda: cancel_after_first_answer(harness, "stop sleeping"), limit=120
+    )
+    assert isinstance(harness.error, CancellationError)
+    assert str(harness.error) == "CDT-CANCEL-001: execution cancelled: stop sleeping"
+    assert len(harness.received["out"]) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+async def test_cancellation_interrupts_a_guest_blocked_reading_a_granted_fifo(
+    probe_component: WasmComponent, tmp_path: Path
+) -> None:
+    """The guest reads a FIFO in a granted folder that no one writes: it blocks in the host
+    (opening it), where only killing the worker reaches it."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    component = probe_component.with_grant(WasiGrant(read_dirs=[tmp_path]))
+    harness = Harness(WasmNode(component, batch_size=1))
+    feed = {"in": [op(0, op="env", name="HOME"), op(1, op="read", path=str(fifo.resolve()))]}
+    await harness.run(
+        feed, extra=lambda: cancel_after_first_answer(harness, "stop reading"), limit=120
+    )
+    assert isinstance(harness.error, CancellationError)
+    assert "stop reading" in str(harness.error)
+
+
+async def test_with_thread_isolation_the_node_still_ends_on_cancellation(
+    probe_component: WasmComponent,
+) -> None:
+    """Chosen explicitly, thread isolation cannot interrupt the host call, but the node
+    ends at once and the guest's daemon thread finishes in the background."""
+    harness = Harness(WasmNode(probe_component, batch_size=1, isolation="thread"))
+    feed = {"in": [op(0, op="env", name="HOME"), op(1, op="sleep", seconds=20)]}
+    await harness.run(feed, extra=lambda: cancel_after_first_answer(harness, "stop now"), limit=120)
+    assert isinstance(harness.error, CancellationError)
+
+
+async def test_a_guest_that_can_wait_never_runs_inline(probe_component: WasmComponent) -> None:
+    node = WasmNode(probe_component, batch_size=1, isolation="thread", inline_budget=10.0)
+    harness = Harness(node)
+    await harness.run({"in": [op(i, op="env", name="HOME") for i in range(4)]}, limit=120)
+    assert harness.error is None
+    assert node.usage_for(NODE)["inline_calls"] == 0

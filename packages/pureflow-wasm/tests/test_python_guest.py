@@ -185,10 +185,15 @@ def test_deadline_stops_a_spinning_python_guest(probe: WasmComponent) -> None:
 
 @pytest.mark.skipif(not componentize_py_available(), reason="componentize-py is not installed")
 def test_build_reports_problems(tmp_path: Path) -> None:
-    with pytest.raises(BuildError, match="is not a Python file"):
+    with pytest.raises(BuildError, match="is not a file"):
+        build_guest(tmp_path / "guest.txt", tmp_path / "out.wasm")
+    (tmp_path / "guest.txt").write_text("")
+    with pytest.raises(BuildError, match=r"is not a Python \(\.py\) or JavaScript \(\.js\) file"):
         build_guest(tmp_path / "guest.txt", tmp_path / "out.wasm")
     guest = tmp_path / "some_guest.py"
     guest.write_text("class Batch: ...\n")
+    with pytest.raises(BuildError, match="features apply to JavaScript guests only"):
+        build_guest(guest, tmp_path / "out.wasm", features={"clocks"})
     with pytest.raises(BuildError, match="componentize-py failed") as info:
         build_guest(guest, tmp_path / "out.wasm", world="no-such-world")
     assert "no-such-world" in str(info.value)

@@ -1,8 +1,9 @@
 ;; The batch-world component around a guest's core module (assembled by wat_guests.py).
 ;;
 ;; The core module `$m` (spliced in at the marker below) must export `mem` (its memory),
-;; `realloc` (the canonical ABI allocator) and `invoke` (param i32 i32) (result i32): the
-;; lowered list<port-batch> (pointer, length) in, a pointer to the 16-byte result area out.
+;; `realloc` (the canonical ABI allocator), `invoke` (param i32 i32) (result i32): the
+;; lowered list<port-batch> (pointer, length) in, a pointer to the 16-byte result area out,
+;; and `post-invoke` (param i32): the post-return function that frees the call's memory.
 ;; Type section and lifting as in tests-integration/conformance/wasm/batch-world-empty.wat.
 (component
 ;; @core-module
@@ -52,7 +53,7 @@
   (export $port-batch-x "port-batch" (type $port-batch))
   (type $batch-error (variant (case "guest-failure" string) (case "unsupported-payload" string)))
   (export $batch-error-x "batch-error" (type $batch-error))
-  (func $invoke (param "inputs" (list $port-batch-x)) (result (result (list $port-batch-x) (error $batch-error-x))) (canon lift (core func $i "invoke") (memory (core memory $i "mem")) (realloc (core func $i "realloc"))))
+  (func $invoke (param "inputs" (list $port-batch-x)) (result (result (list $port-batch-x) (error $batch-error-x))) (canon lift (core func $i "invoke") (memory (core memory $i "mem")) (realloc (core func $i "realloc")) (post-return (core func $i "post-invoke"))))
   (instance $api (instantiate $inner (with "import-func-invoke" (func $invoke)) (with "import-type-endpoint" (type $endpoint-x)) (with "import-type-route" (type $route-x)) (with "import-type-execution" (type $execution-x)) (with "import-type-message-metadata" (type $message-metadata-x)) (with "import-type-payload" (type $payload-x)) (with "import-type-packet" (type $packet-x)) (with "import-type-port-batch" (type $port-batch-x)) (with "import-type-batch-error" (type $batch-error-x))))
   (export "pureflow:batch/batch@0.1.0" (instance $api))
 )

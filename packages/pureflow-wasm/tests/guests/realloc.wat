@@ -1,7 +1,9 @@
-  ;; Canonical ABI allocator: a bump allocator that never frees (a fresh instance serves
-  ;; each invocation). Grows memory as needed; traps with `unreachable` when the host's
-  ;; memory limit refuses to grow it further (as a Rust guest's alloc error handler does).
-  (global $bump (mut i32) (i32.const 1024))
+  ;; Canonical ABI allocator: a bump allocator. Grows memory as needed; traps with
+  ;; `unreachable` when the host's memory limit refuses to grow it further (as a Rust
+  ;; guest's alloc error handler does). `post-invoke` (the canonical ABI post-return
+  ;; function, called once the host has read a result) frees everything at once, so an
+  ;; instance the host reuses for the next call starts from an empty heap.
+  (global $bump (mut i32) (i32.const 1024)) (global $heap i32 (i32.const 1024))
   (func $handle_alloc_error unreachable)
   (func $realloc (export "realloc") (param i32 i32 i32 i32) (result i32)
     (local $p i32)
@@ -18,3 +20,5 @@
         (then (call $handle_alloc_error)))
       br $grow))
     local.get $p)
+  (func (export "post-invoke") (param i32)
+    global.get $heap global.set $bump)

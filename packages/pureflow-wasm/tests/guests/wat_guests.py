@@ -1,9 +1,10 @@
 """Assemble the hand-written test guests into batch-world components.
 
-Each ``<name>.wat`` file here is a core module ``$m`` that exports ``mem``, ``realloc`` and
-``invoke``; ``component_shell.wat`` holds the type section and the lifting that every
-guest shares (the shape of ``shared/wasm/batch-world-empty.wat``), and ``realloc.wat`` the
-bump allocator spliced in at ``;; @include realloc``.
+Each ``<name>.wat`` file here is a core module ``$m`` that exports ``mem``, ``realloc``,
+``invoke`` and ``post-invoke`` (from the allocator); ``component_shell.wat`` holds the type
+section and the lifting that every guest shares (the shape of
+``shared/wasm/batch-world-empty.wat``), and ``realloc.wat`` the bump allocator spliced in at
+``;; @include realloc``.
 
 :func:`constant_output_wat` builds a guest that ignores its input and returns a fixed
 value laid out in its data segment by the canonical ABI: the way to produce any malformed
@@ -21,7 +22,7 @@ from typing import Any
 import wasmtime
 
 GUESTS_DIR = Path(__file__).resolve().parent
-_HEAP_LINE = "(global $bump (mut i32) (i32.const 1024))"
+_HEAP_LINE = "(global $bump (mut i32) (i32.const 1024)) (global $heap i32 (i32.const 1024))"
 _PAGE = 65536
 
 # Canonical ABI sizes of the batch WIT (all 4-byte aligned).
@@ -38,8 +39,15 @@ def module_text(name: str, *, heap_base: int = 1024) -> str:
     text = (GUESTS_DIR / f"{name}.wat").read_text()
     realloc = (GUESTS_DIR / "realloc.wat").read_text()
     if heap_base != 1024:
-        realloc = realloc.replace(_HEAP_LINE, f"(global $bump (mut i32) (i32.const {heap_base}))")
+        realloc = realloc.replace(_HEAP_LINE, _heap_line(heap_base))
     return text.replace(";; @include realloc", realloc)
+
+
+def _heap_line(heap_base: int) -> str:
+    return (
+        f"(global $bump (mut i32) (i32.const {heap_base})) "
+        f"(global $heap i32 (i32.const {heap_base}))"
+    )
 
 
 def component_text(core_module: str) -> str:
@@ -151,7 +159,7 @@ def constant_output_wat(
     (i32.const {result}))
 )"""
     realloc = (GUESTS_DIR / "realloc.wat").read_text()
-    realloc = realloc.replace(_HEAP_LINE, f"(global $bump (mut i32) (i32.const {heap_base}))")
+    realloc = realloc.replace(_HEAP_LINE, _heap_line(heap_base))
     return component_text(core.replace(";; @include realloc", realloc))
 
 

@@ -5,7 +5,8 @@
 * ``component: python:module:attr``: the user's code, imported from the workflow file's
   folder first, then ``sys.path``;
 * ``component: wasm:<path>``: a WebAssembly component (path relative to the workflow;
-  resolved by pureflow-wasm, see :mod:`pureflow.wasm.binding`); on a node with a rule
+  resolved by pureflow-wasm, see :mod:`pureflow.wasm.binding`), loaded and checked while
+  binding, so ``validate`` refuses one that cannot run; on a node with a rule
   set, a rules guest (``pureflow:rules@0.1.0``) that evaluates the node's rules;
 * a ``rule_set`` (or ``rule_set_ref``) and no ``component``: the native rule node;
 * a node named in a ``--wasm-components`` manifest: that component (the original's way);
@@ -76,9 +77,10 @@ def component_catalog() -> tuple[dict[str, Component], list[str]]:
 def _manifest_executors(
     workflow: WorkflowDefinition, manifest_path: str
 ) -> dict[str, NodeExecutor]:
+    from pureflow.core import ComponentConfigError
     from pureflow.format import FormatError, ManifestError, parse_wasm_manifest, read_document_text
     from pureflow.wasm import WasmError
-    from pureflow.wasm.binding import wasm_executor
+    from pureflow.wasm.binding import load_component, wasm_executor
 
     try:
         manifest: WasmManifest = parse_wasm_manifest(
@@ -109,8 +111,14 @@ def _manifest_executors(
         if entry.batch_size is not None:
             config["batch_size"] = entry.batch_size
         try:
-            executors[entry.node] = wasm_executor(entry.component, entry.node, config, entry.fuel)
+            component = load_component(Path(entry.component), entry.node)
+            executors[entry.node] = wasm_executor(component, config, entry.fuel)
         except WasmError as err:
+            raise CliError(
+                f"invalid WASM component manifest: component for node `{entry.node}` cannot "
+                f"be loaded: {err.coded_message}"
+            ) from None
+        except ComponentConfigError as err:  # pragma: no cover - manifests grant nothing
             raise CliError(str(err)) from None
     return executors
 

@@ -149,6 +149,13 @@ class ComponentConfigError(ValueError):
         super().__init__(message)
 
 
+class ComponentLoadError(Exception):
+    """Raised by a ``scheme:`` resolver when the component a reference names cannot be
+    loaded (unreadable, malformed, imports the host cannot give). The message is one line
+    that says why; the binder reports it as the scheme's load problem
+    (``binding.wasm_failed`` for ``wasm:``) at the node's ``component``."""
+
+
 # --- the declaration -----------------------------------------------------------------------
 
 

@@ -66,7 +66,7 @@ from pureflow.engine.run import (
     run_sync,
     run_workflow,
 )
-from pureflow.engine.summary import DeadlockReport, RunSummary, TerminalState
+from pureflow.engine.summary import DeadlockReport, ReportsUsage, RunSummary, TerminalState
 from pureflow.engine.supervisor import CycleRejected, NodeState, NodeStatus, Supervisor
 
 __all__ = [
@@ -94,6 +94,7 @@ __all__ = [
     "NodeStatus",
     "PreparedRun",
     "ProgressCallback",
+    "ReportsUsage",
     "RunHandle",
     "RunPolicy",
     "RunSummary",

@@ -91,6 +91,7 @@ from pureflow.contract import ConfigSchema, InvalidConfigSchema, NodeCapabilitie
 from pureflow.core import (
     Component,
     ComponentConfigError,
+    ComponentLoadError,
     ComponentSpec,
     ImportReferenceError,
     NodeConfig,
@@ -167,8 +168,9 @@ _IMPORT_CODES: Final = {
 SchemeResolver = Callable[[NodeDefinition, str, Path | None], "NodeExecutor | Component"]
 """``resolver(node, rest, base_dir)`` for a ``scheme:rest`` reference (``wasm:<path>``):
 a NodeExecutor or a Component (whose ports and config are then checked like any other).
-It raises :class:`BindingError` to report its own problems, or any exception (reported as
-``binding.wasm_failed`` for ``wasm:``, else ``binding.create_failed``)."""
+It raises :class:`~pureflow.core.ComponentLoadError` when the component cannot be loaded,
+:class:`BindingError` to report other problems of its own, or any exception (reported
+with its type as ``binding.wasm_failed`` for ``wasm:``, else ``binding.create_failed``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,12 +481,18 @@ class _Binder:
             try:
                 return resolver(node, rest, self.base_dir)
             except BindingError as err:
-                self.problems.extend(err.problems)
+                # A resolver does not know where the node is in the document: its problems
+                # without a location are about the component reference.
+                self.problems.extend(
+                    p if p.location else BindingProblem(p.code, p.message, at, p.node_id)
+                    for p in err.problems
+                )
             except Exception as err:
                 code = WASM_FAILED if scheme == "wasm" else CREATE_FAILED
-                self.problem(
-                    code, node, f"component `{reference}`: {type(err).__name__}: {err}", at
-                )
+                why = str(err)
+                if not isinstance(err, ComponentLoadError):
+                    why = f"{type(err).__name__}: {why}"
+                self.problem(code, node, f"component `{reference}`: {why}", at)
             return None
         if scheme == "wasm":
             self.problem(

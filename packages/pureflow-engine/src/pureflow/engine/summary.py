@@ -10,8 +10,9 @@ cancellation.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pureflow.core import CancellationError, PureflowError
 from pureflow.types import WorkflowId
@@ -71,6 +72,15 @@ class DeadlockReport:
         }
 
 
+@runtime_checkable
+class ReportsUsage(Protocol):
+    """A node executor that counts what a node used (a WebAssembly node: its guest's
+    fuel). After each node ends, the supervisor copies ``usage_for(node_id)`` into
+    :attr:`RunSummary.node_usage` when it is not empty."""
+
+    def usage_for(self, node_id: str) -> Mapping[str, int]: ...
+
+
 @dataclass(slots=True)
 class RunSummary:
     """Counts and errors of one run. Built by the supervisor while the run goes on."""
@@ -87,6 +97,16 @@ class RunSummary:
     node_errors: dict[str, PureflowError] = field(default_factory=dict)
     first_error_node: str | None = None
     """The node whose error is ``first_error`` (``None`` for a workflow-level error)."""
+    node_usage: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per node id, the counters its executor reported (:class:`ReportsUsage`), such as a
+    WebAssembly node's ``fuel``; nodes that report nothing are absent."""
+
+    def record_usage(self, node_id: str, executor: object) -> None:
+        """Copy what ``executor`` reports for ``node_id`` (nothing if it reports nothing)."""
+        if isinstance(executor, ReportsUsage):
+            usage = executor.usage_for(node_id)
+            if usage:
+                self.node_usage[str(node_id)] = dict(usage)
 
     @property
     def pending_node_count(self) -> int:
@@ -148,4 +168,4 @@ class RunSummary:
             "deadlock_diagnostic": (
                 None if self.deadlock_diagnostic is None else self.deadlock_diagnostic.to_json()
             ),
-        }
+        } | ({"node_usage": dict(self.node_usage)} if self.node_usage else {})

@@ -238,8 +238,10 @@ class Supervisor:
                     flow=flow,
                 )
             except anyio.get_cancelled_exc_class():
+                self.summary.record_usage(node.id, executor)
                 self._record(node.id, NodeOutcome.of_error(CancellationError("cancelled by host")))
                 raise
+            self.summary.record_usage(node.id, executor)
             self._record(node.id, outcome)
 
         return task

@@ -101,24 +101,28 @@ class EpochTicker:
         self.ticks = 0
 
     def acquire(self, interval: float) -> int:
-        """Register a running invocation; returns the token for :meth:`release`."""
+        """Register a running invocation; returns the token for :meth:`release`.
+
+        Cheap when the thread already runs at this interval or faster (a lock, no wake-up):
+        invocations on a hot path register and unregister on every call.
+        """
         with self._cond:
             token = next(self._ids)
+            current = min(self._intervals.values(), default=None)
             self._intervals[token] = interval
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="pureflow-wasm-epoch", daemon=True
                 )
                 self._thread.start()
-            else:
+            elif current is None or interval < current:
                 self._cond.notify_all()
             return token
 
     def release(self, token: int) -> None:
-        """Unregister the invocation ``token``."""
+        """Unregister the invocation ``token`` (the thread notices at its next tick)."""
         with self._cond:
             self._intervals.pop(token, None)
-            self._cond.notify_all()
 
     def tick(self) -> None:
         """Increment the epoch now (wakes every running guest's interrupt check)."""
@@ -158,18 +162,27 @@ _guard_ids = itertools.count(1)
 
 
 class InvocationGuard:
-    """The interrupt state of one invocation, consulted by its store at every epoch tick.
+    """The interrupt state of a store's invocations, consulted at every epoch tick.
 
+    One guard serves a store for its whole life; :meth:`arm` sets it up for each call.
     ``stopped`` records why the guest was stopped (``"cancel"`` or ``"deadline"``), so the
     host classifies the failure from what it did, not from the error text.
     """
 
-    def __init__(self, cancel: CancelFlag | None, deadline: float | None) -> None:
-        self.cancel = cancel
-        self.deadline_at = None if deadline is None else time.monotonic() + deadline
+    def __init__(self, cancel: CancelFlag | None = None, deadline: float | None = None) -> None:
+        self.cancel: CancelFlag | None = None
+        self.deadline_at: float | None = None
         self.stopped: StopReason | None = None
         self.stopped_at: float | None = None
         self._id = next(_guard_ids)
+        self.arm(cancel, deadline)
+
+    def arm(self, cancel: CancelFlag | None, deadline: float | None) -> None:
+        """Prepare for one call: its cancel flag and deadline (seconds from now)."""
+        self.cancel = cancel
+        self.deadline_at = None if deadline is None else time.monotonic() + deadline
+        self.stopped = None
+        self.stopped_at = None
 
     def should_stop(self) -> StopReason | None:
         """Why the guest must stop now, or ``None`` to let it run to the next tick."""

@@ -4,9 +4,13 @@ The dataclasses mirror ``wit/pureflow-batch.wit`` one to one (``GuestEndpoint`` 
 ``endpoint`` record, and so on). They hold validated identifiers, so a value that exists
 is a value the WIT can carry and the graph can accept.
 
-Host to guest (:func:`encode_port_batches`) builds ``wasmtime.component.Record`` objects
-whose attributes are the kebab-case field names; ``payload`` is an untagged variant, so
-bytes travel as ``bytes`` and control as ``str``.
+Both codecs (this module's generic one over wasmtime-py's values, and the bulk C-value
+codec in ``_fastcodec``) work on a flat *row* form (:data:`PacketRow`, :data:`RowBatch`):
+tuples of plain strings, cheap to build from core packets and to check against a run.
+
+Host to guest (:func:`encode_port_batches`, :func:`encode_rows`) builds
+``wasmtime.component.Record`` objects whose attributes are the kebab-case field names;
+``payload`` is an untagged variant, so bytes travel as ``bytes`` and control as ``str``.
 
 Guest to host (:func:`decode_invoke_result`) checks every value and raises
 :class:`~pureflow.wasm.errors.WasmGuestError` for ``err(batch-error)`` and
@@ -52,15 +56,23 @@ __all__ = [
     "GuestPacket",
     "GuestPayload",
     "GuestRoute",
+    "PacketRow",
     "PortBatch",
+    "RowBatch",
     "canonical_json",
+    "checked_control",
+    "checked_ident",
     "decode_invoke_result",
     "decode_port_batches",
+    "decode_rows",
     "encode_port_batches",
+    "encode_rows",
     "make_guest_packet",
     "make_port_batches",
     "port_batches_from_json",
+    "port_batches_from_rows",
     "port_batches_to_json",
+    "rows_from_port_batches",
 ]
 
 BATCH_ERROR_TAGS: Final = ("guest-failure", "unsupported-payload")
@@ -186,7 +198,71 @@ class PortBatch:
 
 
 # --------------------------------------------------------------------------------------
-# Host -> guest
+# The flat row form both codecs work on
+# --------------------------------------------------------------------------------------
+
+PacketRow: TypeAlias = tuple[
+    str, str, str, int, tuple[str, str] | None, tuple[str, str], bytes | str
+]
+"""One packet as the codecs carry it: ``(message-id, workflow-id, execution-id, attempt,
+source, target, payload)``; ``source`` is ``(node-id, port-id)`` or None, ``target`` a
+``(node-id, port-id)``, ``payload`` bytes for the ``bytes`` case and str for ``control``.
+Rows decoded from a guest are checked for shape only; identifiers are checked by whoever
+turns them into packets (:func:`port_batches_from_rows`, or the node adapter, which checks
+them against the run in the same pass)."""
+
+RowBatch: TypeAlias = tuple[str, Sequence[PacketRow]]
+"""``(port-id, rows)``: one ``port-batch`` in the row form."""
+
+
+def rows_from_port_batches(batches: Iterable[PortBatch]) -> list[RowBatch]:
+    """``batches`` in the row form, in the order given.
+
+    Raises :class:`WasmInputError` for a payload the WIT cannot carry.
+    """
+    items: list[RowBatch] = []
+    for batch in batches:
+        rows: list[PacketRow] = []
+        for packet in batch.packets:
+            meta = packet.metadata
+            route = meta.route
+            source = route.source
+            payload = packet.payload
+            wire: bytes | str
+            if type(payload) is GuestBytes:
+                wire = payload.data
+            elif type(payload) is GuestControl:
+                wire = payload.text
+            else:
+                raise WasmInputError("payload is not supported by WIT ABI 0.1.0")
+            rows.append(
+                (
+                    str(meta.message_id),
+                    str(meta.workflow_id),
+                    str(meta.execution.execution_id),
+                    meta.execution.attempt,
+                    None if source is None else (str(source.node_id), str(source.port_id)),
+                    (str(route.target.node_id), str(route.target.port_id)),
+                    wire,
+                )
+            )
+        items.append((str(batch.port_id), rows))
+    return items
+
+
+def port_batches_from_rows(items: Iterable[RowBatch]) -> list[PortBatch]:
+    """Rows a guest returned as checked port batches: identifiers validated, control text
+    parsed, a port that appears twice rejected, ports without packets dropped.
+
+    Raises :class:`WasmOutputError` on the first problem.
+    """
+    return make_port_batches(
+        (port, [make_guest_packet(*row) for row in rows]) for port, rows in items
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Host -> guest (wasmtime-py's generic values)
 # --------------------------------------------------------------------------------------
 
 
@@ -196,46 +272,53 @@ def _record(fields: dict[str, object]) -> Record:
     return record
 
 
-def _encode_endpoint(endpoint: GuestEndpoint) -> Record:
-    return _record({"node-id": str(endpoint.node_id), "port-id": str(endpoint.port_id)})
+def _encode_endpoint(endpoint: tuple[str, str]) -> Record:
+    return _record({"node-id": endpoint[0], "port-id": endpoint[1]})
 
 
-def _encode_packet(packet: GuestPacket) -> Record:
-    meta = packet.metadata
-    route = meta.route
-    payload = packet.payload
-    wire: bytes | str
-    if type(payload) is GuestBytes:
-        wire = payload.data
-    elif type(payload) is GuestControl:
-        wire = payload.text
-    else:
-        raise WasmInputError("payload is not supported by WIT ABI 0.1.0")
-    return _record(
-        {
-            "metadata": _record(
-                {
-                    "message-id": str(meta.message_id),
-                    "workflow-id": str(meta.workflow_id),
-                    "execution": _record(
+def encode_rows(items: Iterable[RowBatch]) -> list[Record]:
+    """The wasmtime value of ``list<port-batch>`` for rows (the generic codec)."""
+    return [
+        _record(
+            {
+                "port-id": port,
+                "packets": [
+                    _record(
                         {
-                            "execution-id": str(meta.execution.execution_id),
-                            "attempt": meta.execution.attempt,
+                            "metadata": _record(
+                                {
+                                    "message-id": message_id,
+                                    "workflow-id": workflow_id,
+                                    "execution": _record(
+                                        {"execution-id": execution_id, "attempt": attempt}
+                                    ),
+                                    "route": _record(
+                                        {
+                                            "source": None
+                                            if source is None
+                                            else _encode_endpoint(source),
+                                            "target": _encode_endpoint(target),
+                                        }
+                                    ),
+                                }
+                            ),
+                            "payload": payload,
                         }
-                    ),
-                    "route": _record(
-                        {
-                            "source": None
-                            if route.source is None
-                            else _encode_endpoint(route.source),
-                            "target": _encode_endpoint(route.target),
-                        }
-                    ),
-                }
-            ),
-            "payload": wire,
-        }
-    )
+                    )
+                    for (
+                        message_id,
+                        workflow_id,
+                        execution_id,
+                        attempt,
+                        source,
+                        target,
+                        payload,
+                    ) in rows
+                ],
+            }
+        )
+        for port, rows in items
+    ]
 
 
 def encode_port_batches(batches: Iterable[PortBatch]) -> list[Record]:
@@ -243,15 +326,7 @@ def encode_port_batches(batches: Iterable[PortBatch]) -> list[Record]:
 
     Raises :class:`WasmInputError` for a payload the WIT cannot carry.
     """
-    return [
-        _record(
-            {
-                "port-id": str(batch.port_id),
-                "packets": [_encode_packet(packet) for packet in batch.packets],
-            }
-        )
-        for batch in batches
-    ]
+    return encode_rows(rows_from_port_batches(batches))
 
 
 # --------------------------------------------------------------------------------------
@@ -284,7 +359,9 @@ _IDENT_CACHE: dict[tuple[type[Identifier], str], Identifier] = {}
 _IDENT_CACHE_LIMIT: Final = 4096
 
 
-def _checked_ident(cls: type[Identifier], text: str) -> Any:
+def checked_ident(cls: type[Identifier], text: str) -> Any:
+    """``cls(text)``, raising :class:`WasmOutputError` (``identifier validation failed:
+    ...``) for an invalid one; repeated texts are validated once."""
     if cls is MessageId:  # unique per packet: caching would only evict the others
         try:
             return MessageId(text)
@@ -304,12 +381,14 @@ def _checked_ident(cls: type[Identifier], text: str) -> Any:
     return ident
 
 
-def _control(text: str) -> GuestControl:
+def checked_control(text: str) -> str:
+    """``text`` if it is JSON, else :class:`WasmOutputError` (``guest returned invalid
+    control payload: ...``)."""
     try:
         json.loads(text)
     except ValueError as err:
         raise WasmOutputError(f"guest returned invalid control payload: {err}") from None
-    return GuestControl(text)
+    return text
 
 
 def make_guest_packet(  # noqa: PLR0917 - positional on purpose: called once per packet
@@ -321,27 +400,28 @@ def make_guest_packet(  # noqa: PLR0917 - positional on purpose: called once per
     target: tuple[str, str],
     payload: bytes | str,
 ) -> GuestPacket:
-    """Build a packet from values a guest returned, with the decoder's checks and messages.
-
-    ``payload`` is bytes (the ``bytes`` case) or str (the ``control`` case).
+    """Build a packet from values a guest returned (a row), with the decoder's checks and
+    messages. ``payload`` is bytes (the ``bytes`` case) or str (the ``control`` case).
     """
     if attempt == 0:
         raise WasmOutputError("guest returned zero execution attempt")
     return GuestPacket(
         GuestMessageMetadata(
-            _checked_ident(MessageId, message_id),
-            _checked_ident(WorkflowId, workflow_id),
-            GuestExecution(_checked_ident(ExecutionId, execution_id), attempt),
+            checked_ident(MessageId, message_id),
+            checked_ident(WorkflowId, workflow_id),
+            GuestExecution(checked_ident(ExecutionId, execution_id), attempt),
             GuestRoute(
                 None
                 if source is None
                 else GuestEndpoint(
-                    _checked_ident(NodeId, source[0]), _checked_ident(PortId, source[1])
+                    checked_ident(NodeId, source[0]), checked_ident(PortId, source[1])
                 ),
-                GuestEndpoint(_checked_ident(NodeId, target[0]), _checked_ident(PortId, target[1])),
+                GuestEndpoint(checked_ident(NodeId, target[0]), checked_ident(PortId, target[1])),
             ),
         ),
-        GuestBytes(payload) if isinstance(payload, bytes) else _control(payload),
+        GuestBytes(payload)
+        if isinstance(payload, bytes)
+        else GuestControl(checked_control(payload)),
     )
 
 
@@ -351,7 +431,7 @@ def make_port_batches(items: Iterable[tuple[str, Sequence[GuestPacket]]]) -> lis
     batches: list[PortBatch] = []
     seen: set[str] = set()
     for port, packets in items:
-        port_id = _checked_ident(PortId, port)
+        port_id = checked_ident(PortId, port)
         if port_id in seen:
             raise WasmOutputError(f"guest returned duplicate port batch `{port_id}`")
         seen.add(port_id)
@@ -392,7 +472,7 @@ def _decode_payload(value: object) -> bytes | str:
     raise WasmOutputError("guest returned non-variant payload")
 
 
-def _decode_packet(value: object) -> GuestPacket:
+def _decode_row(value: object) -> PacketRow:
     if not isinstance(value, Record):
         raise WasmOutputError("guest returned non-record packet")
     meta = _field(value, "packet", "metadata")
@@ -415,7 +495,7 @@ def _decode_packet(value: object) -> GuestPacket:
     target = _field(route, "message route", "target")
     if isinstance(source, Variant):
         raise WasmOutputError("guest returned non-option route source")
-    return make_guest_packet(
+    return (
         message_id,
         workflow_id,
         execution_id,
@@ -426,15 +506,10 @@ def _decode_packet(value: object) -> GuestPacket:
     )
 
 
-def decode_port_batches(value: object) -> list[PortBatch]:
-    """Decode a ``list<port-batch>`` value a guest returned.
-
-    Drops port batches without packets; rejects a ``port-id`` that appears twice.
-    Raises :class:`WasmOutputError` for anything malformed.
-    """
+def _decode_row_batches(value: object) -> list[RowBatch]:
     if not isinstance(value, list):
         raise WasmOutputError("guest returned non-list batch output")
-    items: list[tuple[str, list[GuestPacket]]] = []
+    items: list[RowBatch] = []
     for item in value:
         if not isinstance(item, Record):
             raise WasmOutputError("guest returned non-record port batch")
@@ -442,8 +517,17 @@ def decode_port_batches(value: object) -> list[PortBatch]:
         packets = _field(item, "port batch", "packets")
         if not isinstance(packets, list):
             raise WasmOutputError("guest returned non-list port batch field packets")
-        items.append((port, [_decode_packet(p) for p in packets]))
-    return make_port_batches(items)
+        items.append((port, [_decode_row(p) for p in packets]))
+    return items
+
+
+def decode_port_batches(value: object) -> list[PortBatch]:
+    """Decode a ``list<port-batch>`` value a guest returned.
+
+    Drops port batches without packets; rejects a ``port-id`` that appears twice.
+    Raises :class:`WasmOutputError` for anything malformed.
+    """
+    return port_batches_from_rows(_decode_row_batches(value))
 
 
 def _decode_batch_error(value: object) -> WasmGuestError:
@@ -458,18 +542,18 @@ def _decode_batch_error(value: object) -> WasmGuestError:
     return WasmGuestError(f"guest returned {tag}: {detail}", tag=tag, detail=detail)
 
 
-def decode_invoke_result(value: object) -> list[PortBatch]:
-    """Decode the ``result<list<port-batch>, batch-error>`` that ``invoke`` returned.
+def decode_rows(value: object) -> list[RowBatch]:
+    """The rows of the ``result<list<port-batch>, batch-error>`` that ``invoke`` returned
+    (wasmtime-py's generic value), checked for shape only.
 
-    ``ok`` gives the port batches; ``err`` raises :class:`WasmGuestError`
-    (``guest returned guest-failure: boom``); a malformed value raises
-    :class:`WasmOutputError`.
+    ``err`` raises :class:`WasmGuestError` (``guest returned guest-failure: boom``); a
+    malformed value raises :class:`WasmOutputError`.
     """
     if isinstance(value, Variant):
         if value.tag == "ok":
             if value.payload is None:
                 raise WasmOutputError("guest returned empty ok result from batch.invoke")
-            return decode_port_batches(value.payload)
+            return _decode_row_batches(value.payload)
         if value.tag == "err":
             if value.payload is None:
                 raise WasmOutputError("guest returned empty error from batch.invoke")
@@ -479,7 +563,17 @@ def decode_invoke_result(value: object) -> list[PortBatch]:
         raise WasmOutputError("guest returned non-result from batch.invoke")
     if value is None:
         raise WasmOutputError("guest returned empty ok result from batch.invoke")
-    return decode_port_batches(value)
+    return _decode_row_batches(value)
+
+
+def decode_invoke_result(value: object) -> list[PortBatch]:
+    """Decode the ``result<list<port-batch>, batch-error>`` that ``invoke`` returned.
+
+    ``ok`` gives the port batches; ``err`` raises :class:`WasmGuestError`
+    (``guest returned guest-failure: boom``); a malformed value raises
+    :class:`WasmOutputError`.
+    """
+    return port_batches_from_rows(decode_rows(value))
 
 
 # --------------------------------------------------------------------------------------

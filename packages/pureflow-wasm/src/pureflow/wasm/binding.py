@@ -6,10 +6,14 @@
 package installed. The component is sandboxed (execution mode ``wasm``, strict
 enforcement); the node's ``config`` sets its limits, batch size and WASI grant
 (:data:`WASM_CONFIG_SCHEMA`), and the grant's effects are the node's declared effects.
-:func:`wasm_executor` builds the node from a component file, for the original's component
-manifests too. A component file is read only when it is a regular file within the
-component size limit (:func:`check_component_file`): a path to a FIFO or a device fails
-at once instead of blocking or reading without end.
+
+The component is loaded while binding, so ``pureflow validate`` compiles it (or takes it
+from the compile cache) and checks its exports and imports: a component that cannot run
+is a ``binding.wasm_failed`` problem carrying ``WASM-LOAD-001``. :func:`wasm_executor`
+builds the node from a loaded component, for the original's component manifests too. A
+component file is read only when it is a regular file within the component size limit
+(:func:`pureflow.wasm.component.read_component`): a FIFO or a device fails at once
+instead of blocking or reading without end.
 """
 
 from __future__ import annotations
@@ -19,10 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from pureflow.contract import ExecutionMode
-from pureflow.core import Component, ComponentSpec, NodeConfig, NodeExecutor, RuleNode
-from pureflow.types import COMPONENT_LIMIT, InputFileRefused, check_input_file
+from pureflow.core import (
+    Component,
+    ComponentConfigError,
+    ComponentLoadError,
+    ComponentSpec,
+    NodeConfig,
+    NodeExecutor,
+    RuleNode,
+)
 from pureflow.wasm.component import WasmComponent
-from pureflow.wasm.errors import WasmLoadError
+from pureflow.wasm.errors import WasmError
 from pureflow.wasm.limits import WasmLimits
 from pureflow.wasm.node import WasmNode
 from pureflow.wasm.rules_guest import WasmRulesGuest
@@ -35,8 +46,18 @@ WASM_CONFIG_SCHEMA: dict[str, Any] = {
     "properties": {
         "fuel": {"type": "integer", "minimum": 0},
         "memory_limit_bytes": {"type": "integer", "minimum": 1},
+        "deadline_seconds": {"type": "number", "exclusiveMinimum": 0},
         "batch_size": {"type": "integer", "minimum": 1},
         "mode": {"enum": ["stream", "collect"]},
+        "instance": {
+            "description": "reuse: one instance per node run; per-batch: a fresh one per call.",
+            "enum": ["reuse", "per-batch"],
+        },
+        "isolation": {
+            "description": "thread: in this process; process: a worker process that "
+            "cancellation kills (default for guests that can wait in a host call).",
+            "enum": ["thread", "process"],
+        },
         "wasi": {
             "description": "What the guest may reach through WASI (default: nothing).",
             "type": "object",
@@ -76,30 +97,22 @@ def granted_effects(config: Mapping[str, Any]) -> list[str]:
     return effects
 
 
-def check_component_file(path: Path) -> None:
-    """Raise :class:`~pureflow.wasm.WasmLoadError` when the component at ``path`` must not
-    be read: not a regular file (a FIFO, a device), or larger than the component size
-    limit (:data:`pureflow.types.COMPONENT_LIMIT`, 256 MiB unless
-    ``PUREFLOW_MAX_COMPONENT_BYTES`` says otherwise). A file that cannot be opened is left
-    to the loader, which says so in its own words."""
-    try:
-        check_input_file(path, COMPONENT_LIMIT)
-    except InputFileRefused as refused:
-        raise WasmLoadError(f"failed to read WASM component `{path}`: {refused.reason}") from None
-    except OSError:
-        return
+def load_component(path: Path, node_id: str) -> WasmComponent:
+    """Compile (or take from the cache) and check the batch-world component at ``path``;
+    :class:`~pureflow.wasm.WasmError` on any problem (``WASM-LOAD-001``)."""
+    return WasmComponent.load(path, name=node_id)
 
 
 def wasm_executor(
-    path: Path,
-    node_id: str,
+    component: WasmComponent,
     config: Mapping[str, Any],
     fuel: int | None = None,
     *,
     base_dir: Path | None = None,
 ) -> NodeExecutor:
-    """A node running the component at ``path`` (``WasmError`` if it cannot be loaded)."""
-
+    """The node running ``component`` under a node's ``config`` (the keys of
+    :data:`WASM_CONFIG_SCHEMA`); ``fuel`` is the default when the config sets none. A
+    grant of a folder that does not exist raises ``ComponentConfigError``."""
     wasi = config.get("wasi") or {}
     root = base_dir or Path.cwd()
     grant = WasiGrant(
@@ -107,13 +120,16 @@ def wasm_executor(
         write_dirs=[root / d for d in wasi.get("write_dirs", [])],
         env_vars=list(wasi.get("env", [])),
     )
-    limits = _limits({"fuel": fuel, **config})
-    check_component_file(path)
-    component = WasmComponent.load(path, limits=limits, grant=grant, name=node_id)
+    try:
+        component = component.with_limits(_limits({"fuel": fuel, **config})).with_grant(grant)
+    except WasmError as err:
+        raise ComponentConfigError(err.coded_message, location="/wasi") from None
     return WasmNode(
         component,
         batch_size=int(config.get("batch_size", 64)),
         mode=str(config.get("mode", "stream")),  # type: ignore[arg-type]
+        instance=str(config.get("instance", "reuse")),  # type: ignore[arg-type]
+        isolation=config.get("isolation"),
     )
 
 
@@ -123,6 +139,8 @@ def _limits(config: Mapping[str, Any]) -> WasmLimits:
         limits = limits.with_fuel(int(config["fuel"]))
     if config.get("memory_limit_bytes") is not None:
         limits = limits.with_memory_limit(int(config["memory_limit_bytes"]))
+    if config.get("deadline_seconds") is not None:
+        limits = limits.with_deadline(float(config["deadline_seconds"]))
     return limits
 
 
@@ -137,9 +155,13 @@ def _rules_guest(node: NodeDefinition, path: Path, reference: str) -> Component:
         sandbox=ExecutionMode.WASM,
     )
 
+    try:
+        loaded = WasmRulesGuest.load(path, name=node.id)
+    except WasmError as err:
+        raise ComponentLoadError(err.coded_message) from None
+
     def create(config: NodeConfig) -> NodeExecutor:
-        check_component_file(path)
-        guest = WasmRulesGuest.load(path, limits=_limits(config), name=node.id)
+        guest = loaded.with_limits(_limits(config))
         return RuleNode(rule_set, evaluator=WasmRuleEvaluator(guest))
 
     return Component(spec, create)
@@ -148,12 +170,18 @@ def _rules_guest(node: NodeDefinition, path: Path, reference: str) -> Component:
 def resolve_wasm(node: NodeDefinition, reference: str, base_dir: Path | None) -> Component:
     """The ``wasm`` scheme: ``wasm:<path>`` (relative to the workflow's folder) as a
     sandboxed component whose config is checked against :data:`WASM_CONFIG_SCHEMA`; on a
-    node with a rule set, the rules guest that evaluates its rules."""
+    node with a rule set, the rules guest that evaluates its rules. The component is
+    loaded and checked here: one that cannot run raises
+    :class:`~pureflow.core.ComponentLoadError` (``WASM-LOAD-001``)."""
     path = Path(reference)
     if not path.is_absolute():
         path = (base_dir or Path.cwd()) / path
     if node.rule_set is not None:
         return _rules_guest(node, path, reference)
+    try:
+        component = load_component(path, node.id)
+    except WasmError as err:
+        raise ComponentLoadError(err.coded_message) from None
     config = node.config if isinstance(node.config, Mapping) else {}
     spec = ComponentSpec(
         name=f"wasm:{reference}",
@@ -164,6 +192,6 @@ def resolve_wasm(node: NodeDefinition, reference: str, base_dir: Path | None) ->
     )
 
     def create(config: NodeConfig) -> NodeExecutor:
-        return wasm_executor(path, node.id, config, base_dir=base_dir)
+        return wasm_executor(component, config, base_dir=base_dir)
 
     return Component(spec, create)

@@ -1,73 +1,86 @@
-"""A loaded batch-world component and its invocation under limits.
+"""Loading a component, and the batch world's component with its invocation under limits.
 
-:meth:`WasmComponent.load` reads a component (a path or bytes), compiles it on the shared
-engine or takes it from the compile cache, and checks that it is a batch-world node:
-it exports ``pureflow:batch/batch@0.1.0`` with an ``invoke`` of exactly the WIT's type,
-and imports nothing but (optionally) WASI. Every failure is a
+:func:`compile_component` is world-agnostic: it reads a component (a path or bytes),
+compiles it on the shared engine or takes it from the compile cache, and checks what it
+imports: nothing, or WASI interfaces that the host's locked-down WASI really provides
+(linking is tried without running any guest code, so an unsatisfiable import is refused
+at load, not at the first call). Every failure is a
 :class:`~pureflow.wasm.errors.WasmLoadError` that names the source.
 
-:meth:`WasmComponent.invoke` runs one call in a brand-new store and instance (no guest
-state survives between calls) with the limits of :class:`~pureflow.wasm.limits.WasmLimits`:
-fuel, a memory cap through ``Store.set_limits``, and epoch interruption for cancellation
-and the deadline. It blocks the calling thread; call it from a worker thread (the node
-adapter does). It is safe to call concurrently from several threads: each call has its
-own store, and a cancellation stops only the call it was given to.
+:meth:`WasmComponent.load` adds the batch world's check: the component exports
+``pureflow:batch/batch@0.1.0`` with an ``invoke`` of exactly the WIT's type.
+
+Invoking:
+
+- :meth:`WasmComponent.invoke` / :meth:`~WasmComponent.invoke_detailed` run one call in a
+  brand-new store and instance (no guest state survives between calls) and return
+  checked :class:`~pureflow.wasm.abi.PortBatch` values. They block the calling thread
+  and are safe to call concurrently: each call has its own store, and a cancellation
+  stops only the call it was given to.
+- :meth:`WasmComponent.new_instance` and :meth:`WasmComponent.invoke_rows` are the fast
+  path the node adapter uses: an instance reused across calls
+  (:class:`~pureflow.wasm.instance.GuestInstance`), input and output in the row form.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import wasmtime
+from pureflow.types import COMPONENT_LIMIT, InputFileRefused, read_input_file
 from pureflow.wasm import _fastcodec
 from pureflow.wasm._runtime import (
     ENGINE_FINGERPRINT,
     CancelFlag,
     EpochTicker,
-    InvocationGuard,
     shared_engine,
 )
-from pureflow.wasm.abi import PortBatch, decode_invoke_result, encode_port_batches
-from pureflow.wasm.cache import CompileCache
-from pureflow.wasm.errors import (
-    WasmCancelledError,
-    WasmDeadlineError,
-    WasmError,
-    WasmFuelError,
-    WasmLoadError,
-    WasmMemoryError,
-    WasmTrapError,
+from pureflow.wasm.abi import (
+    PortBatch,
+    RowBatch,
+    decode_rows,
+    encode_rows,
+    port_batches_from_rows,
+    rows_from_port_batches,
 )
+from pureflow.wasm.cache import CompileCache
+from pureflow.wasm.errors import WasmCancelledError, WasmLoadError
+from pureflow.wasm.instance import Call, GuestInstance, root_cause
 from pureflow.wasm.limits import WasmLimits
 from pureflow.wasm.wasi import (
     GuestOutput,
     WasiGrant,
     build_wasi_config,
+    can_wait_in_host,
     guest_logger,
     split_imports,
 )
 from pureflow.wasm.wit import WIT_EXPORT, WIT_FUNCTION
 from wasmtime import component as wc
 
-__all__ = ["Invocation", "WasmComponent"]
+__all__ = [
+    "CompiledComponent",
+    "Invocation",
+    "WasmComponent",
+    "compile_component",
+    "load_artifact",
+    "read_component",
+]
 
 _WASM_MAGIC: Final = b"\0asm"
 _CORE_VERSION: Final = b"\x01\x00\x00\x00"
-_CANCELLED: Final = "wasm guest invocation cancelled"
-_OOM_MARKERS: Final = re.compile(
-    r"handle_alloc_error|alloc_error_handler|\bMemoryError\b|memory allocation of \d+ bytes"
-    r"|out of memory|exceeds memory limits|memory limit",
-    re.IGNORECASE,
-)
 
 # The WIT types of `invoke`, rendered by `_render` for the load-time signature check.
 _ENDPOINT = "record{node-id: string, port-id: string}"
@@ -111,15 +124,7 @@ def _render_func(ty: wc.FuncType) -> str:
     return f"func({params})" + ("" if result is None else f" -> {_render(result)}")
 
 
-def _root_cause(err: BaseException) -> str:
-    """The last ``Caused by`` line of a wasmtime error, without the backtrace."""
-    text = str(err).strip()
-    if "Caused by:" in text:
-        tail = text.rsplit("Caused by:", 1)[1]
-        lines = [line.strip() for line in tail.strip().splitlines() if line.strip()]
-        lines = [re.sub(r"^\d+:\s*", "", line) for line in lines]
-        return lines[-1] if lines else text
-    return text.splitlines()[0] if text else type(err).__name__
+_root_cause = root_cause  # the name the loading helpers have always used
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +134,229 @@ class Invocation:
     outputs: list[PortBatch]
     fuel_consumed: int
     seconds: float
+
+
+# ---------------------------------------------------------------------------------------
+# Loading (any world)
+# ---------------------------------------------------------------------------------------
+
+
+def read_component(source: str | os.PathLike[str] | bytes | bytearray) -> tuple[bytes, str, str]:
+    """``(binary, label, default name)`` of a component given as a path or bytes.
+
+    A path must name a regular file within the component size limit
+    (:data:`pureflow.types.COMPONENT_LIMIT`, 256 MiB unless ``PUREFLOW_MAX_COMPONENT_BYTES``
+    says otherwise): a FIFO, a device or a folder is refused before a byte is read, and
+    the check and the read are one open file. Component text (``(component ...)``) is
+    assembled to binary. Raises :class:`WasmLoadError`.
+    """
+    if isinstance(source, bytes | bytearray):
+        return _binary(bytes(source), "<bytes>"), "<bytes>", "component"
+    path = Path(source)
+    label = str(path)
+    try:
+        data = read_input_file(path, COMPONENT_LIMIT)
+    except InputFileRefused as refused:
+        raise WasmLoadError(f"failed to read WASM component `{label}`: {refused.reason}") from None
+    except OSError as err:
+        raise WasmLoadError(
+            f"failed to read WASM component `{label}`: {err.strerror or err}"
+        ) from None
+    return _binary(data, label), label, path.stem or "component"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledComponent:
+    """A compiled component whose imports the host can satisfy; not tied to a world.
+
+    ``linker`` links the locked-down WASI when ``wasi_imports`` is not empty, else
+    nothing. :meth:`instantiate` makes a :class:`~pureflow.wasm.instance.GuestInstance`.
+    """
+
+    component: wc.Component
+    engine: wasmtime.Engine
+    ticker: EpochTicker
+    linker: wc.Linker
+    source: str
+    default_name: str
+    digest: str
+    from_cache: bool
+    load_seconds: float
+    wasi_imports: tuple[str, ...]
+    cache: CompileCache | None
+    _artifact: list[tuple[Path, str]] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def cache_key(self) -> str:
+        """The compile-cache key of this component under the shared engine."""
+        return CompileCache.key(self.digest, ENGINE_FINGERPRINT)
+
+    def instantiate(
+        self,
+        *,
+        limits: WasmLimits,
+        grant: WasiGrant | None = None,
+        logger: logging.Logger | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> GuestInstance:
+        """A new instance in its own store under ``limits`` and ``grant``."""
+        return GuestInstance(
+            component=self.component,
+            linker=self.linker,
+            engine=self.engine,
+            ticker=self.ticker,
+            wasi=bool(self.wasi_imports),
+            grant=grant,
+            limits=limits,
+            logger=logger or guest_logger(self.default_name),
+            source=self.source,
+            cancel=cancel,
+        )
+
+    def artifact(self) -> tuple[Path, str]:
+        """``(directory, key)`` of a compile-cache file holding this component's compiled
+        code, for another process to load with ``CompileCache(directory).load(key)``
+        (a worker process does). Uses the compile cache when there is one, else a private
+        temporary directory removed when this process exits."""
+        if self._artifact:
+            return self._artifact[0]
+        key = self.cache_key
+        if self.cache is not None and self.cache.path_for(key).is_file():
+            found = (self.cache.directory, key)
+        else:
+            directory = Path(tempfile.mkdtemp(prefix="pureflow-wasm-"))
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
+            CompileCache(directory).store(key, self.component.serialize())
+            found = (directory, key)
+        self._artifact.append(found)
+        return found
+
+
+def _linker(engine: wasmtime.Engine, wasi: bool) -> wc.Linker:
+    linker = wc.Linker(engine)
+    if wasi:
+        linker.add_wasip2()
+    return linker
+
+
+_IMPORT_NAME = re.compile(r"component imports (?:instance|function|resource|type|module) `([^`]+)`")
+
+
+def _probe_links(
+    engine: wasmtime.Engine, linker: wc.Linker, component: wc.Component, label: str, wasi: bool
+) -> None:
+    """Link ``component`` in a throwaway store with no fuel: every import is resolved and
+    type-checked, and no guest instruction runs (a start function traps at once)."""
+    store = wasmtime.Store(engine)
+    try:
+        store.set_fuel(0)
+        if wasi:
+            store.set_wasi(build_wasi_config(None, GuestOutput(guest_logger("probe"))))
+        try:
+            linker.instantiate(store, component)
+        except wasmtime.Trap:
+            return  # linked; the start function met the empty fuel tank
+        except wasmtime.WasmtimeError as err:
+            text = str(err)
+            if "all fuel consumed" in text:
+                return
+            found = _IMPORT_NAME.search(text)
+            if found is not None:
+                raise WasmLoadError(
+                    f"component `{label}` imports `{found.group(1)}`, which the host does not "
+                    "provide (the host links WASI 0.2 only: cli, clocks, filesystem, io, "
+                    "random, sockets)"
+                ) from None
+            raise WasmLoadError(
+                f"component `{label}` cannot be linked: {root_cause(err)}"
+            ) from None
+    finally:
+        store.close()
+
+
+def compile_component(
+    source: str | os.PathLike[str] | bytes | bytearray,
+    *,
+    cache: CompileCache | str | os.PathLike[str] | bool = True,
+) -> CompiledComponent:
+    """Read, compile (or take from the cache) and link-check a component of any world.
+
+    ``cache`` is True (the default cache directory), False (no cache), a directory, or a
+    :class:`CompileCache`. Raises :class:`WasmLoadError` naming the source: unreadable,
+    not a component, does not compile, imports something other than WASI, or imports a
+    WASI interface the host does not provide.
+    """
+    data, label, default_name = read_component(source)
+    engine, ticker = shared_engine()
+    compile_cache = _cache(cache)
+    digest = hashlib.sha256(data).hexdigest()
+    started = time.perf_counter()
+    component, from_cache = _compile(engine, data, digest, label, compile_cache)
+    load_seconds = time.perf_counter() - started
+    wasi, other = split_imports(component.type.imports(engine))
+    if other:
+        raise WasmLoadError(
+            f"component `{label}` imports {', '.join(f'`{n}`' for n in other)}, which the "
+            "host does not provide (only WASI can be linked)"
+        )
+    linker = _linker(engine, bool(wasi))
+    _probe_links(engine, linker, component, label, bool(wasi))
+    return CompiledComponent(
+        component=component,
+        engine=engine,
+        ticker=ticker,
+        linker=linker,
+        source=label,
+        default_name=default_name,
+        digest=digest,
+        from_cache=from_cache,
+        load_seconds=load_seconds,
+        wasi_imports=tuple(wasi),
+        cache=compile_cache,
+    )
+
+
+def load_artifact(
+    directory: str | os.PathLike[str],
+    key: str,
+    *,
+    source: str,
+    digest: str,
+    wasi_imports: Sequence[str],
+) -> CompiledComponent:
+    """The component :meth:`CompiledComponent.artifact` stored, in this process (a worker
+    process uses it; the parent already checked the component). The file's checksum is
+    verified before wasmtime sees it. Raises :class:`WasmLoadError`."""
+    engine, ticker = shared_engine()
+    cache = CompileCache(directory)
+    started = time.perf_counter()
+    serialized = cache.load(key)
+    if serialized is None:
+        raise WasmLoadError(f"compiled code of component `{source}` is missing or corrupt")
+    try:
+        component = wc.Component.deserialize(engine, serialized)
+    except wasmtime.WasmtimeError as err:
+        raise WasmLoadError(
+            f"compiled code of component `{source}` cannot be loaded: {root_cause(err)}"
+        ) from None
+    return CompiledComponent(
+        component=component,
+        engine=engine,
+        ticker=ticker,
+        linker=_linker(engine, bool(wasi_imports)),
+        source=source,
+        default_name=Path(source).stem or "component",
+        digest=digest,
+        from_cache=True,
+        load_seconds=time.perf_counter() - started,
+        wasi_imports=tuple(wasi_imports),
+        cache=cache,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The batch world
+# ---------------------------------------------------------------------------------------
 
 
 class WasmComponent:
@@ -142,40 +370,32 @@ class WasmComponent:
 
     def __init__(
         self,
+        compiled: CompiledComponent,
         *,
-        component: wc.Component,
-        engine: wasmtime.Engine,
-        ticker: EpochTicker,
-        source: str,
         name: str,
-        digest: str,
-        from_cache: bool,
-        load_seconds: float,
-        wasi_imports: tuple[str, ...],
         limits: WasmLimits,
         grant: WasiGrant | None,
     ) -> None:
-        self._component = component
-        self._engine = engine
-        self._ticker = ticker
-        self.source = source
+        self.compiled = compiled
+        self.source = compiled.source
         self.name = name
-        self.digest = digest
-        self.from_cache = from_cache
-        self.load_seconds = load_seconds
-        self.wasi_imports = wasi_imports
+        self.digest = compiled.digest
+        self.from_cache = compiled.from_cache
+        self.load_seconds = compiled.load_seconds
+        self.wasi_imports = compiled.wasi_imports
         self.limits = limits
         self.grant = grant
         self.fast_codec = True
         """Use the bulk C-value codec when available (False: wasmtime-py's generic one)."""
-        export = component.get_export_index(WIT_EXPORT)
+        self._component = compiled.component
+        self._engine = compiled.engine
+        self._ticker = compiled.ticker
+        self._linker = compiled.linker
+        export = compiled.component.get_export_index(WIT_EXPORT)
         assert export is not None  # checked by load()
-        invoke = component.get_export_index(WIT_FUNCTION, export)
+        invoke = compiled.component.get_export_index(WIT_FUNCTION, export)
         assert invoke is not None
         self._invoke_index = invoke
-        self._linker = wc.Linker(engine)
-        if wasi_imports:
-            self._linker.add_wasip2()
 
     # ---------------------------------------------------------------------------------
     # Loading
@@ -198,42 +418,15 @@ class WasmComponent:
         ``name`` names the guest logger (default: the file stem, or ``component``).
         Raises :class:`WasmLoadError` naming the source for every problem.
         """
-        if isinstance(source, bytes | bytearray):
-            data = bytes(source)
-            label = "<bytes>"
-            default_name = "component"
-        else:
-            path = Path(source)
-            label = str(path)
-            default_name = path.stem or "component"
-            try:
-                data = path.read_bytes()
-            except OSError as err:
-                raise WasmLoadError(
-                    f"failed to read WASM component `{label}`: {err.strerror or err}"
-                ) from None
-        data = _binary(data, label)
-        if grant is not None:
-            grant.check(label)
-
-        engine, ticker = shared_engine()
-        compile_cache = _cache(cache)
-        digest = hashlib.sha256(data).hexdigest()
-        started = time.perf_counter()
-        component, from_cache = _compile(engine, data, digest, label, compile_cache)
-        load_seconds = time.perf_counter() - started
-
-        wasi_imports = _check_component(engine, component, label)
+        if grant is not None and not isinstance(source, bytes | bytearray):
+            grant.check(str(source))
+        elif grant is not None:
+            grant.check("<bytes>")
+        compiled = compile_component(source, cache=cache)
+        _check_component(compiled.engine, compiled.component, compiled.source)
         return cls(
-            component=component,
-            engine=engine,
-            ticker=ticker,
-            source=label,
-            name=name or default_name,
-            digest=digest,
-            from_cache=from_cache,
-            load_seconds=load_seconds,
-            wasi_imports=wasi_imports,
+            compiled,
+            name=name or compiled.default_name,
             limits=limits or WasmLimits(),
             grant=grant,
         )
@@ -263,23 +456,66 @@ class WasmComponent:
         return self._copy(limits=self.limits, grant=self.grant, name=name)
 
     def _copy(self, *, limits: WasmLimits, grant: WasiGrant | None, name: str) -> WasmComponent:
-        return type(self)(
-            component=self._component,
-            engine=self._engine,
-            ticker=self._ticker,
-            source=self.source,
-            name=name,
-            digest=self.digest,
-            from_cache=self.from_cache,
-            load_seconds=self.load_seconds,
-            wasi_imports=self.wasi_imports,
-            limits=limits,
-            grant=grant,
-        )
+        copy = type(self)(self.compiled, name=name, limits=limits, grant=grant)
+        copy.fast_codec = self.fast_codec
+        return copy
+
+    @property
+    def can_wait_in_host(self) -> bool:
+        """True when the guest can block inside a WASI host call (a sleep, a read of a
+        granted FIFO), where epoch interruption cannot reach it (see
+        :func:`~pureflow.wasm.wasi.can_wait_in_host`)."""
+        return can_wait_in_host(self.wasi_imports, self.grant)
 
     # ---------------------------------------------------------------------------------
     # Invoking
     # ---------------------------------------------------------------------------------
+
+    def new_instance(
+        self,
+        *,
+        limits: WasmLimits | None = None,
+        logger: logging.Logger | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> GuestInstance:
+        """A new instance of the guest in its own store, for :meth:`invoke_rows`."""
+        return self.compiled.instantiate(
+            limits=limits or self.limits,
+            grant=self.grant,
+            logger=logger or guest_logger(self.name),
+            cancel=cancel,
+        )
+
+    def invoke_rows(
+        self,
+        items: Sequence[RowBatch],
+        instance: GuestInstance,
+        cancel: CancelFlag | None = None,
+        *,
+        limits: WasmLimits | None = None,
+        fuel_budget: int | None = None,
+    ) -> Call[list[RowBatch]]:
+        """Call ``invoke`` on ``instance`` with port batches in the row form; the result
+        rows are checked for shape only (identifiers are the caller's to check).
+
+        Raises what :meth:`GuestInstance.call` raises, plus
+        :class:`~pureflow.wasm.errors.WasmGuestError`, ``WasmOutputError`` and
+        ``WasmInputError`` (which leave the instance usable).
+        """
+        func = instance.func(self._invoke_index)
+        if self.fast_codec and _fastcodec.AVAILABLE:
+            encoded = _fastcodec.encode(items)
+
+            def run(store: wasmtime.Store) -> list[RowBatch]:
+                return _fastcodec.call_invoke(func, store, encoded)
+
+        else:
+            values = encode_rows(items)
+
+            def run(store: wasmtime.Store) -> list[RowBatch]:
+                return decode_rows(func(store, values))
+
+        return instance.call(run, cancel=cancel, limits=limits, fuel_budget=fuel_budget)
 
     def invoke(
         self,
@@ -291,9 +527,9 @@ class WasmComponent:
     ) -> list[PortBatch]:
         """Call the guest's ``invoke`` once with ``batches``; returns its port batches.
 
-        Blocks until the guest returns or is stopped. ``cancel`` (e.g. a
-        ``threading.Event``) stops the guest within about one epoch tick of being set;
-        if it is set before the call, nothing runs. Raises a
+        Runs in a fresh store and instance. Blocks until the guest returns or is stopped.
+        ``cancel`` (e.g. a ``threading.Event``) stops the guest within about one epoch tick
+        of being set; if it is set before the call, nothing runs. Raises a
         :class:`~pureflow.wasm.errors.WasmError` subclass for every failure.
         """
         return self.invoke_detailed(batches, cancel, limits=limits, logger=logger).outputs
@@ -306,103 +542,27 @@ class WasmComponent:
         limits: WasmLimits | None = None,
         logger: logging.Logger | None = None,
     ) -> Invocation:
-        """:meth:`invoke`, also reporting the fuel consumed and the wall-clock time."""
+        """:meth:`invoke`, also reporting the fuel consumed and the wall-clock time
+        (instantiation included)."""
         limits = limits or self.limits
         if cancel is not None and cancel.is_set():
-            raise WasmCancelledError(_CANCELLED)
-        fast = self.fast_codec and _fastcodec.AVAILABLE
-        encoded: object = _fastcodec.encode(batches) if fast else encode_port_batches(batches)
+            raise WasmCancelledError("wasm guest invocation cancelled")
+        items = rows_from_port_batches(batches)
         started = time.perf_counter()
-        store = wasmtime.Store(self._engine)
-        guard = InvocationGuard(cancel, limits.deadline)
-        output: GuestOutput | None = None
-        try:
-            store.set_fuel(limits.fuel)
-            store.set_limits(memory_size=limits.memory_limit_bytes)
-            guard.install(store)
-            if self.wasi_imports:
-                output = GuestOutput(logger or guest_logger(self.name))
-                try:
-                    store.set_wasi(build_wasi_config(self.grant, output))
-                except wasmtime.WasmtimeError as err:  # e.g. a granted directory vanished
-                    raise WasmLoadError(
-                        f"cannot set up WASI for component `{self.source}`: {_root_cause(err)}"
-                    ) from None
-            # Only an invocation that can be cancelled or has a deadline needs the ticker.
-            ticking = cancel is not None or limits.deadline is not None
-            token = self._ticker.acquire(limits.epoch_tick) if ticking else None
-            try:
-                instance = self._linker.instantiate(store, self._component)
-                func = instance.get_func(store, self._invoke_index)
-                if func is None:  # pragma: no cover - checked at load time
-                    raise WasmLoadError(f"component `{self.source}` does not export batch.invoke")
-                if fast:
-                    outputs = _fastcodec.call_invoke(func, store, encoded)  # type: ignore[arg-type]
-                else:
-                    outputs = decode_invoke_result(func(store, encoded))
-            except wasmtime.WasmtimeError as err:
-                raise self._classify(err, store, guard, limits, output) from None
-            finally:
-                if token is not None:
-                    self._ticker.release(token)
-            fuel_left = store.get_fuel()
-        finally:
-            if output is not None:
-                output.flush()
-            guard.uninstall()
-            store.close()
+        with self.new_instance(limits=limits, logger=logger, cancel=cancel) as instance:
+            done = self.invoke_rows(items, instance, cancel, limits=limits)
+            fuel = instance.instantiate_fuel + done.fuel_consumed
         return Invocation(
-            outputs=outputs,
-            fuel_consumed=limits.fuel - fuel_left,
+            outputs=port_batches_from_rows(done.value),
+            fuel_consumed=fuel,
             seconds=time.perf_counter() - started,
         )
-
-    def _classify(
-        self,
-        err: wasmtime.WasmtimeError,
-        store: wasmtime.Store,
-        guard: InvocationGuard,
-        limits: WasmLimits,
-        output: GuestOutput | None,
-    ) -> WasmError:
-        return classify_failure(err, store, guard, limits, output)
 
     def __repr__(self) -> str:
         return (
             f"WasmComponent(source={self.source!r}, name={self.name!r}, "
             f"from_cache={self.from_cache}, wasi={bool(self.wasi_imports)})"
         )
-
-
-def classify_failure(
-    err: wasmtime.WasmtimeError,
-    store: wasmtime.Store,
-    guard: InvocationGuard,
-    limits: WasmLimits,
-    output: GuestOutput | None,
-) -> WasmError:
-    """The :class:`WasmError` for a failed instantiation or call (any world)."""
-    if guard.stopped == "cancel":
-        return WasmCancelledError(_CANCELLED)
-    if guard.stopped == "deadline":
-        return WasmDeadlineError(f"guest exceeded its deadline of {limits.deadline:g} s")
-    try:
-        fuel_left = store.get_fuel()
-    except wasmtime.WasmtimeError:  # pragma: no cover - fuel is always configured
-        fuel_left = -1
-    cause = _root_cause(err)
-    if fuel_left == 0 or "all fuel consumed" in cause:
-        return WasmFuelError(f"guest exceeded Wasmtime fuel limit of {limits.fuel} units")
-    stderr = output.stderr_tail if output is not None else ""
-    if _OOM_MARKERS.search(str(err)) or _OOM_MARKERS.search(stderr):
-        return WasmMemoryError(
-            f"guest exceeded the memory limit of {limits.memory_limit_bytes} bytes: {cause}"
-        )
-    if isinstance(err, wasmtime.ExitTrap):
-        return WasmTrapError(
-            f"guest invoke failed: guest exited with code {err.code}", guest_stderr=stderr
-        )
-    return WasmTrapError(f"guest invoke failed: {cause}", guest_stderr=stderr)
 
 
 # ---------------------------------------------------------------------------------------
@@ -412,6 +572,8 @@ def classify_failure(
 
 def _binary(data: bytes, label: str) -> bytes:
     """The component binary: checks the header; accepts component WAT text too."""
+    if not data:
+        raise WasmLoadError(f"`{label}` is empty, not a WebAssembly component")
     if data.startswith(_WASM_MAGIC):
         if data[4:8] == _CORE_VERSION:
             raise WasmLoadError(
@@ -479,10 +641,13 @@ def _compile(
         return component, False
 
 
-def _check_component(
-    engine: wasmtime.Engine, component: wc.Component, label: str
-) -> tuple[str, ...]:
-    """Check the export and imports; returns the WASI imports (empty: link nothing)."""
+# The original name of `compile_component`'s compile step, kept for other hosts.
+compile_cached = _compile
+
+
+def _check_component(engine: wasmtime.Engine, component: wc.Component, label: str) -> None:
+    """Check the batch world's export: ``pureflow:batch/batch@0.1.0`` with an ``invoke``
+    of exactly the WIT's type."""
     ctype = component.type
     exports = ctype.exports(engine)
     if WIT_EXPORT not in exports:
@@ -501,10 +666,3 @@ def _check_component(
         raise WasmLoadError(
             f"component `{label}`: batch.invoke has type {signature}, expected {INVOKE_SIGNATURE}"
         )
-    wasi, other = split_imports(ctype.imports(engine))
-    if other:
-        raise WasmLoadError(
-            f"component `{label}` imports {', '.join(f'`{n}`' for n in other)}, which the "
-            "host does not provide (only WASI can be linked)"
-        )
-    return tuple(wasi)

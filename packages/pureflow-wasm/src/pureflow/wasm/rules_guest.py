@@ -90,12 +90,11 @@ from pureflow.types import IdentifierError
 from pureflow.wasm._runtime import CancelFlag, EpochTicker, InvocationGuard, shared_engine
 from pureflow.wasm.cache import CompileCache
 from pureflow.wasm.component import (
-    _binary,
     _cache,
     _compile,
     _render_func,
     _root_cause,
-    classify_failure,
+    read_component,
 )
 from pureflow.wasm.errors import (
     WasmCancelledError,
@@ -103,6 +102,7 @@ from pureflow.wasm.errors import (
     WasmLoadError,
     WasmOutputError,
 )
+from pureflow.wasm.instance import classify_failure
 from pureflow.wasm.limits import WasmLimits
 from pureflow.wasm.wasi import GuestOutput, build_wasi_config, guest_logger, split_imports
 from pureflow.wasm.wit import wit_dir
@@ -546,18 +546,9 @@ class WasmRulesGuest:
         too); ``cache`` as for :meth:`~pureflow.wasm.WasmComponent.load`. Raises
         :class:`~pureflow.wasm.WasmLoadError` naming the source for every problem.
         """
-        if isinstance(source, bytes | bytearray):
-            data, label, default_name = bytes(source), "<bytes>", "rules"
-        else:
-            path = Path(source)
-            label, default_name = str(path), path.stem or "rules"
-            try:
-                data = path.read_bytes()
-            except OSError as err:
-                raise WasmLoadError(
-                    f"failed to read WASM rules component `{label}`: {err.strerror or err}"
-                ) from None
-        data = _binary(data, label)
+        data, label, default_name = read_component(source)
+        if default_name == "component":
+            default_name = "rules"
         engine, ticker = shared_engine()
         digest = hashlib.sha256(data).hexdigest()
         started = time.perf_counter()

@@ -12,7 +12,20 @@
   read-only and each ``write_dirs`` entry read-write, both at the same absolute path
   inside the guest as on the host; each ``env_vars`` name is passed with its value at
   invocation time, if it is set.
-- A component that imports anything else cannot be loaded (``WASM-LOAD-001``).
+- A component that imports anything else, or a WASI interface wasmtime's WASI 0.2 does
+  not provide (``wasi:http``, for one), cannot be loaded (``WASM-LOAD-001``).
+
+**Host calls that wait.** Epoch interruption stops a guest that is running WebAssembly;
+it cannot reach into a host call. wasmtime's WASI implements a sleep (a monotonic-clock
+pollable waited on with ``wasi:io/poll``) and a read of a granted file (a FIFO, a device)
+by blocking the calling thread, and no API of wasmtime interrupts them. So the host
+classifies guests with :func:`can_wait_in_host`: a guest that imports ``wasi:io/poll``
+together with something that can stay pending (a monotonic clock, sockets), or that is
+granted folders, can wait in a host call, and the node adapter runs it in a worker process
+that cancellation kills (:mod:`pureflow.wasm.worker`). Every other guest (import-free, or
+with WASI but only streams that are always ready: the empty stdin, the captured
+stdout/stderr) is always running WebAssembly or a host call that returns at once, and
+runs in-process.
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ __all__ = [
     "GuestOutput",
     "WasiGrant",
     "build_wasi_config",
+    "can_wait_in_host",
     "guest_logger",
     "split_imports",
 ]
@@ -104,6 +118,23 @@ def split_imports(names: Iterable[str]) -> tuple[list[str], list[str]]:
     for name in names:
         (wasi if name.startswith("wasi:") else other).append(name)
     return wasi, other
+
+
+# Interfaces whose pollables can stay pending (without a granted file): a guest that also
+# imports wasi:io/poll can block in a host call on them.
+_PENDING_SOURCES: Final = ("wasi:clocks/monotonic-clock", "wasi:sockets/")
+
+
+def can_wait_in_host(wasi_imports: Iterable[str], grant: WasiGrant | None) -> bool:
+    """True when a guest can block inside a WASI host call (see the module docstring):
+    it imports ``wasi:io/poll`` and a monotonic clock or sockets, or it is granted folders.
+    """
+    names = tuple(wasi_imports)
+    granted = grant is not None and bool(grant.read_dirs or grant.write_dirs)
+    if granted and any(name.startswith("wasi:filesystem/") for name in names):
+        return True
+    polls = any(name.startswith("wasi:io/poll") for name in names)
+    return polls and any(name.startswith(_PENDING_SOURCES) for name in names)
 
 
 class GuestOutput:

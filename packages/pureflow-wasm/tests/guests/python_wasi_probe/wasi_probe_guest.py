@@ -11,6 +11,8 @@ with ``guest-failure: <ExceptionType>: <message>``.
 - ``{"op": "print", "text": T}``: prints T to stdout and ``err: T`` to stderr;
 - ``{"op": "allocate", "mib": M}``: holds M MiB of bytes (to test the memory limit);
 - ``{"op": "spin"}``: loops forever (to test deadlines and cancellation);
+- ``{"op": "sleep", "seconds": S}``: ``time.sleep(S)``, which waits inside a WASI host call
+  (a monotonic-clock pollable): epoch interruption cannot reach it;
 - ``{"op": "crash", "error": E}``: raises E (``RuntimeError`` or ``MemoryError``) out of
   ``invoke`` instead of returning an error, as a buggy guest would.
 """
@@ -18,6 +20,7 @@ with ``guest-failure: <ExceptionType>: <message>``.
 import json
 import os
 import sys
+import time
 
 from componentize_py_types import Err
 from wit_world import exports
@@ -48,6 +51,9 @@ def _run(op):
         print(op["text"])
         print("err: " + op["text"], file=sys.stderr)
         return None
+    if kind == "sleep":
+        time.sleep(op["seconds"])
+        return op["seconds"]
     if kind == "spin":
         while True:
             pass

@@ -198,13 +198,21 @@ def _exit_code(summary: RunSummary, *, interrupted: bool) -> int:
 def _text_report(
     definition: WorkflowDefinition, summary: RunSummary, metadata: str, records: int
 ) -> str:
-    """The original's five lines, plus the status line it lacked."""
+    """The original's five lines, plus the status line it lacked, and a ``fuel`` line when
+    WebAssembly nodes ran (the fuel each one's guest used)."""
+    fuel = {node: usage["fuel"] for node, usage in summary.node_usage.items() if "fuel" in usage}
+    fuel_line = (
+        "fuel: " + ", ".join(f"{node} {used:,}" for node, used in fuel.items()) + "\n"
+        if fuel
+        else ""
+    )
     return (
         f"ran workflow `{definition.id}`\n"
         f"nodes: {len(definition.nodes)}\n"
         f"edges: {len(definition.edges)}\n"
         f"metadata: {metadata}\n"
         f"records: {records}\n"
+        f"{fuel_line}"
         f"status: {summary.terminal_state.label}\n"
     )
 

@@ -65,11 +65,9 @@ def _load_problem(path: object) -> str | None:
     from pathlib import Path
 
     from pureflow.wasm import WasmComponent, WasmError
-    from pureflow.wasm.binding import check_component_file
 
     try:
-        check_component_file(Path(str(path)))
         WasmComponent.load(Path(str(path)))
     except WasmError as err:
-        return str(err)
+        return err.coded_message
     return None

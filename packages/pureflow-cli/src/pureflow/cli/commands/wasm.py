@@ -1,4 +1,5 @@
-"""``pureflow wasm``: WebAssembly guest tools (the WITs, building Python guests)."""
+"""``pureflow wasm``: WebAssembly guest tools (the WITs, building guests written in Python
+or JavaScript)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ _WORLD_OPTION = click.option(
 )
 
 
-@click.group("wasm", help="WebAssembly guest tools: print the WIT, build a Python guest.")
+@click.group("wasm", help="WebAssembly guest tools: print the WIT, build a Python or JS guest.")
 def command() -> None:
     """Tools for writing WebAssembly component nodes and rule engines."""
 
@@ -36,9 +37,11 @@ def wit(world: str) -> None:
 
 
 @command.command(
-    "build", help="Build a guest written in Python into a component (componentize-py)."
+    "build",
+    help="Build a guest written in Python (componentize-py) or JavaScript (componentize-js) "
+    "into a component.",
 )
-@click.argument("source", metavar="GUEST.py", type=INPUT_FILE)
+@click.argument("source", metavar="GUEST.py|GUEST.js", type=INPUT_FILE)
 @click.option(
     "-o",
     "--output",
@@ -53,22 +56,44 @@ def wit(world: str) -> None:
     multiple=True,
     metavar="DIR",
     type=DIRECTORY,
-    help="Extra folder to search for the guest's imports (repeatable).",
+    help="Extra folder to search for a Python guest's imports (repeatable).",
+)
+@click.option(
+    "--enable",
+    "features",
+    multiple=True,
+    type=click.Choice(["stdio", "random", "clocks"]),
+    help="A componentize-js feature a JavaScript guest keeps (repeatable; stdio and random "
+    "are on; clocks adds timers, and the guest then runs in a worker process).",
 )
 @_WORLD_OPTION
-def build(*, source: str, output: str, python_path: tuple[str, ...], world: str) -> None:
+def build(
+    *,
+    source: str,
+    output: str,
+    python_path: tuple[str, ...],
+    features: tuple[str, ...],
+    world: str,
+) -> None:
     """Build GUEST.py (a module defining ``class Batch``, or ``class Rules`` for the rules
-    world) into a component."""
+    world) or GUEST.js (an ES module exporting ``batch``) into a component. The first
+    JavaScript build installs the pinned componentize-js with npm (needs node and npm)."""
     from pureflow.wasm.build import BuildError, build_guest
     from pureflow.wasm.rules_guest import WIT_RULES_WORLD, rules_wit_dir
 
     try:
+        enabled = {"stdio", "random", *features} if features else None
         if world == "rules":
             result = build_guest(
-                source, output, python_path=python_path, wit=rules_wit_dir(), world=WIT_RULES_WORLD
+                source,
+                output,
+                python_path=python_path,
+                wit=rules_wit_dir(),
+                world=WIT_RULES_WORLD,
+                features=enabled,
             )
         else:
-            result = build_guest(source, output, python_path=python_path)
+            result = build_guest(source, output, python_path=python_path, features=enabled)
     except BuildError as err:
         raise CliError(str(err)) from None
     echo_text(f"built `{result.output}`\n")
