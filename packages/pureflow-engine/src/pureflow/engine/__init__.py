@@ -31,6 +31,7 @@ The common case is one call, in async code or sync code alike::
 
 from pureflow.engine.backend import (
     BACKEND_ENTRY_POINT_GROUP,
+    BackendError,
     BackendNotFound,
     ExecutionBackend,
     InProcessBackend,
@@ -91,6 +92,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "PROGRESS_INTERVAL",
     "SCHEME_ENTRY_POINT_GROUP",
+    "BackendError",
     "BackendNotFound",
     "BindingError",
     "BindingProblem",

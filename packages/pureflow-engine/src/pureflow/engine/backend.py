@@ -40,6 +40,7 @@ from anyio.abc import TaskGroup
 from pureflow.core import (
     CancellationError,
     CancellationHandle,
+    ExecutionError,
     ExecutionMetadata,
     LifecycleHook,
     MetadataSink,
@@ -121,6 +122,8 @@ class RunPlan:
     nodes: tuple[NodeSpec, ...]
     base_dir: Path | None = None
     metadata: MetadataPlan = MetadataPlan()
+    apart: frozenset[str] = frozenset()
+    """Nodes a backend should not put beside others (the copies of a replicated node)."""
 
     def spec(self, node_id: str) -> NodeSpec:
         for spec in self.nodes:
@@ -151,6 +154,11 @@ class RunListener(Protocol):
 
     def deadlocked(self) -> None:
         """Every live node is blocked on a port and nothing can move a packet."""
+        ...
+
+    def run_failed(self, error: PureflowError) -> None:
+        """The run failed outside any node's code (a payload that cannot cross to another
+        process, for example): it fails the run and, under any policy, cancels it."""
         ...
 
 
@@ -424,6 +432,11 @@ class InProcessBackend:
 # --- finding backends by name ----------------------------------------------------------
 
 
+class BackendError(ExecutionError):
+    """A backend could not open or keep a run (a node it cannot place or bind, a cluster
+    it cannot reach); the message is one line naming the node, edge or address."""
+
+
 class BackendNotFound(LookupError):
     """No execution backend of that name is installed (the message says what to install)."""
 
@@ -460,6 +473,7 @@ def load_backend(name: str, **options: Any) -> ExecutionBackend:
 
 __all__ = [
     "BACKEND_ENTRY_POINT_GROUP",
+    "BackendError",
     "BackendNotFound",
     "ExecutionBackend",
     "InProcessBackend",

@@ -264,6 +264,13 @@ class Supervisor:
         if self._deadlocked is not None:
             self._deadlocked.set()
 
+    def run_failed(self, error: PureflowError) -> None:
+        first = self.summary.first_error is None
+        self.summary.record_workflow_error(error)
+        if first:
+            self._write_workflow_failed(error, None)
+        self.cancellation.cancel(f"node execution failed: {error}")
+
     # --- outcomes ----------------------------------------------------------------------
 
     def _record(self, node_id: str, outcome: NodeOutcome) -> None:
