@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 
 import anyio
 from pureflow.core import ExecutionMetadata, MetadataSink
-from pureflow.engine import ExecutorRegistry, RunHandle, RunPolicy, RunSummary, run
+from pureflow.engine import (
+    ExecutionBackend,
+    ExecutorRegistry,
+    RunHandle,
+    RunPolicy,
+    RunSummary,
+    run,
+)
 from pureflow.workflow import WorkflowDefinition
 
 if TYPE_CHECKING:
@@ -39,6 +46,7 @@ async def _run(
     sink: MetadataSink,
     *,
     progress: RunProgress | None = None,
+    backend: ExecutionBackend | None = None,
 ) -> RunOutcome:
     handle = RunHandle()
     interrupted = False
@@ -63,6 +71,7 @@ async def _run(
             on_progress=progress,
             execution=execution,
             cancellation=handle,
+            backend=backend,
         )
         group.cancel_scope.cancel()
     return RunOutcome(summary, interrupted)
@@ -76,7 +85,12 @@ def run_interruptibly(
     sink: MetadataSink,
     *,
     progress: RunProgress | None = None,
+    backend: ExecutionBackend | None = None,
 ) -> RunOutcome:
     """Run on a fresh asyncio event loop with signal handling (and ``progress`` shown
-    while the run goes on, if given)."""
-    return anyio.run(partial(_run, workflow, registry, execution, policy, sink, progress=progress))
+    while the run goes on, if given), on ``backend`` (default: this process)."""
+    return anyio.run(
+        partial(
+            _run, workflow, registry, execution, policy, sink, progress=progress, backend=backend
+        )
+    )
