@@ -176,3 +176,16 @@ async def where(ctx: Any, inputs: Any, outputs: Any) -> None:
 async def drain(ctx: Any, inputs: Any, outputs: Any) -> None:
     async for _ in inputs["in"]:
         pass
+
+
+async def die_after(ctx: Any, inputs: Any, outputs: Any) -> None:
+    """Forwards ``after`` packets, then ends its whole process (a crashed worker)."""
+    import os
+
+    out = outputs["out"]
+    seen = 0
+    async for packet in inputs["in"]:
+        if seen == int(ctx.config.get("after", 20)):
+            os._exit(1)
+        seen += 1
+        await out.send(packet)
