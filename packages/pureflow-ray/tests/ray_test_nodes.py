@@ -189,3 +189,24 @@ async def die_after(ctx: Any, inputs: Any, outputs: Any) -> None:
             os._exit(1)
         seen += 1
         await out.send(packet)
+
+
+async def keyed(ctx: Any, inputs: Any, outputs: Any) -> None:
+    """``count`` packets ``{"key": n % keys, "n": n}`` (config ``count``, ``keys``)."""
+    out = outputs["out"]
+    keys = int(ctx.config.get("keys", 5))
+    for n in range(int(ctx.config.get("count", 100))):
+        await out.send(out.packet({"key": n % keys, "n": n}))
+
+
+async def tag_copy(ctx: Any, inputs: Any, outputs: Any) -> None:
+    """Forwards each value with the id of the node that handled it (``by``)."""
+    out = outputs["out"]
+    async for packet in inputs["in"]:
+        await out.send(packet.with_value({**packet.value, "by": str(ctx.node_id)}))
+
+
+def blocking_tag_copy(ctx: Any, inputs: Any, outputs: Any) -> None:
+    """:func:`tag_copy` as a blocking node (each copy in a worker thread)."""
+    for packet in inputs.iter("in"):
+        outputs.send("out", packet.with_value({**packet.value, "by": str(ctx.node_id)}))

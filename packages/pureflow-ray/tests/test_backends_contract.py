@@ -120,11 +120,7 @@ def test_batches_keep_ids_and_order(backend: ExecutionBackend, tmp_path: Path) -
     summary, sink = go(flow, backend)
     assert summary.succeeded
     assert nodes.read(out) == list(range(1000))
-    ids = [
-        v["message"]["message_id"]
-        for v in sink.json_values()
-        if v.get("kind") == "dequeued"
-    ]
+    ids = [v["message"]["message_id"] for v in sink.json_values() if v.get("kind") == "dequeued"]
     assert ids == [f"source-out-{n}" for n in range(1000)]
 
 
@@ -142,7 +138,8 @@ def test_fan_out_and_fan_in(backend: ExecutionBackend, tmp_path: Path) -> None:
         .connect("right.out", "sink.in")
     )
     summary, _ = go(flow, backend)
-    assert summary.succeeded and summary.observed_message_count == 200
+    assert summary.succeeded
+    assert summary.observed_message_count == 200
     assert Counter(nodes.read(out)) == Counter([2 * n for n in range(50)] + list(range(50)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -50,13 +51,15 @@ def test_kept_packets_round_trip_with_tags_and_mixed_kinds() -> None:
     packets = [
         Packet.create("m-1", "wf", EXECUTION, ROUTE, PacketPayload.bytes(b"x")),
         Packet.create("m-2", "wf", EXECUTION, ROUTE, PacketPayload.control({"k": [1]})),
-        Packet.create("m-3", "wf", EXECUTION, ROUTE, PacketPayload.structured((1, "a")))
-        .with_tags(PacketTags({"lane": "fast"}, hops=2)),
+        Packet.create("m-3", "wf", EXECUTION, ROUTE, PacketPayload.structured((1, "a"))).with_tags(
+            PacketTags({"lane": "fast"}, hops=2)
+        ),
     ]
     batch = Batch.of_packets(packets)
     decoded = decode_batch(encode_batch(batch, "a.out -> b.in"))
     same(decoded, batch)
-    assert decoded[2].tags == {"lane": "fast"} and decoded[2].hops == 2
+    assert decoded[2].tags == {"lane": "fast"}
+    assert decoded[2].hops == 2
 
 
 def test_a_mixed_column_round_trips() -> None:
@@ -80,7 +83,7 @@ def chain(length: int) -> Flow:
     names = [f"n{i}" for i in range(length)]
     for name in names:
         flow.add(name, component="builtin:identity")
-    for left, right in zip(names, names[1:], strict=False):
+    for left, right in itertools.pairwise(names):
         flow.connect(f"{left}.out", f"{right}.in")
     return flow
 

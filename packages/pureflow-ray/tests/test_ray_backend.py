@@ -29,9 +29,7 @@ def test_packets_in_flight_on_a_cut_edge_stay_within_the_bound(tmp_path: Path) -
     assert summary.succeeded
     taken_at = [at for _, at in nodes.read(taken)]
     assert [value for value, _ in nodes.read(taken)] == list(range(1500))
-    in_flight = [
-        count - bisect.bisect_right(taken_at, at) for count, at in nodes.read(sent)
-    ]
+    in_flight = [count - bisect.bisect_right(taken_at, at) for count, at in nodes.read(sent)]
     bound = 2 * capacity + window * batch
     assert max(in_flight) <= bound
     # the source really ran ahead of the slow sink: the halves and the calls filled up

@@ -44,6 +44,22 @@ def test_hosts_are_placed_on_both_machines(cluster: list[str], tmp_path: Path) -
         .connect("first.out", "second.in")
     )
     summary = run_sync(flow, backend=RayBackend(hosts=2), timeout=60)
-    assert summary.succeeded and summary.observed_message_count == 3
+    assert summary.succeeded
+    assert summary.observed_message_count == 3
     machines = {nodes.read(first)[0], nodes.read(second)[0]}
     assert machines == set(cluster)
+
+
+def test_copies_of_a_replicated_node_run_on_both_machines(
+    cluster: list[str], tmp_path: Path
+) -> None:
+    seen = tmp_path / "seen.jsonl"
+    flow = (
+        Flow("spread", capacity=2)
+        .add("source", nodes.numbers, config={"count": 20})
+        .add("work", nodes.where, config={"out": str(seen)}, inputs=["in"], replicas=2)
+        .connect("source.out", "work.in")
+    )
+    summary = run_sync(flow, backend=RayBackend(hosts=1), timeout=60)
+    assert summary.succeeded
+    assert set(nodes.read(seen)) == set(cluster)

@@ -385,7 +385,7 @@ class NodeContext:
         )
 
 
-def _restore_context(  # noqa: PLR0917 - what NodeContext.__reduce__ gives
+def _restore_context(
     workflow_id: str,
     node_id: str,
     execution: ExecutionMetadata,

@@ -403,9 +403,7 @@ class InProcessBackend:
         cancellation: CancellationHandle,
         listener: RunListener,
     ) -> AbstractAsyncContextManager[InProcessRun]:
-        return self._open(
-            plan, sink=sink, hook=hook, cancellation=cancellation, listener=listener
-        )
+        return self._open(plan, sink=sink, hook=hook, cancellation=cancellation, listener=listener)
 
     @asynccontextmanager
     async def _open(
@@ -446,7 +444,9 @@ _INSTALL_HINTS: Final = {"ray": "pip install 'pureflow-cli[ray]' (or pureflow-ra
 
 def backend_names() -> list[str]:
     """Every backend name: ``inprocess`` and the installed entry points, sorted."""
-    found = {entry.name for entry in importlib.metadata.entry_points(group=BACKEND_ENTRY_POINT_GROUP)}
+    found = {
+        entry.name for entry in importlib.metadata.entry_points(group=BACKEND_ENTRY_POINT_GROUP)
+    }
     return sorted({"inprocess", *found})
 
 

@@ -56,6 +56,7 @@ from pureflow.engine.backend import (
 )
 from pureflow.engine.policy import FailurePolicy, RunPolicy
 from pureflow.engine.registry import ExecutorRegistry
+from pureflow.engine.replicas import expand_plan
 from pureflow.engine.run_log import log_run_finished, log_run_started, with_run_logging
 from pureflow.engine.summary import DeadlockReport, RunSummary
 from pureflow.engine.watchdog import format_duration, watch_progress
@@ -148,6 +149,9 @@ class Supervisor:
         cancellation: CancellationHandle | None = None,
         base_dir: Path | None = None,
     ) -> None:
+        specs = preflight(workflow, registry, policy)
+        # Replicated nodes run as copies between a splitter and a merger (replicas.py).
+        workflow, specs, apart = expand_plan(workflow, specs)
         self.workflow = workflow
         self.execution = execution
         self.policy = policy
@@ -159,9 +163,10 @@ class Supervisor:
             workflow,
             execution,
             policy,
-            preflight(workflow, registry, policy),
+            specs,
             base_dir if base_dir is not None else getattr(registry, "base_dir", None),
             MetadataPlan.of(self.sink),
+            apart,
         )
         self.summary = RunSummary(workflow.id, len(workflow.nodes))
         self.statuses: dict[str, NodeStatus] = {

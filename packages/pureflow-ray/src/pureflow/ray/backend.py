@@ -168,7 +168,7 @@ class RayBackend:
             ]
             specs = self._host_specs(plan, groups, sink, spool_names)
             remote = ray.remote(NodeHost)
-            handles = []
+            handles: list[Any] = []
             for spec, machine in zip(specs, machines, strict=True):
                 options: dict[str, Any] = {
                     "num_cpus": self.num_cpus,
@@ -185,9 +185,7 @@ class RayBackend:
                 payload = _pickled(spec)
                 handles.append(remote.options(**options).remote(spec.base_dir, payload))
             try:
-                for problem in await _gather([host.setup.remote() for host in handles]):
-                    if problem is not None:
-                        raise BackendError(problem)
+                _raise_first(await _gather([host.setup.remote() for host in handles]))
                 await _gather([host.connect.remote(handles) for host in handles])
             except ray.exceptions.RayActorError as err:
                 for host in handles:
@@ -231,7 +229,7 @@ class RayBackend:
         }
         alive = [
             node
-            for node in ray.nodes()
+            for node in ray.nodes()  # type: ignore[no-untyped-call]
             if node.get("Alive") and node.get("Resources", {}).get("CPU", 0) > 0
         ]
         hosts: int | None
@@ -267,9 +265,7 @@ class RayBackend:
                     index=index,
                     workflow=plan.workflow,
                     execution=plan.execution,
-                    nodes=tuple(
-                        spec.portable() for spec in plan.nodes if spec.node_id in members
-                    ),
+                    nodes=tuple(spec.portable() for spec in plan.nodes if spec.node_id in members),
                     base_dir=None if plan.base_dir is None else str(plan.base_dir),
                     default_capacity=plan.policy.default_capacity,
                     fail_fast=plan.policy.failure is FailurePolicy.FAIL_FAST,
@@ -289,11 +285,11 @@ def _pickled(spec: HostSpec) -> bytes:
     from ray import cloudpickle
 
     try:
-        data: bytes = cloudpickle.dumps(spec)
+        data: bytes = cloudpickle.dumps(spec)  # type: ignore[no-untyped-call]
     except Exception:
         for node in spec.nodes:
             try:
-                cloudpickle.dumps(node)
+                cloudpickle.dumps(node)  # type: ignore[no-untyped-call]
             except Exception as err:
                 raise BackendError(
                     f"node `{node.node_id}`: its code cannot be sent to a Ray worker "
@@ -337,3 +333,10 @@ def jsonl_data_target(sink: object | None) -> JsonlMetadataSink | None:
         keeping = [inner for inner in sink.sinks if sink_records_data(inner)]
         return jsonl_data_target(keeping[0]) if len(keeping) == 1 else None
     return None
+
+
+def _raise_first(problems: list[str | None]) -> None:
+    """The first host's setup problem (a node that cannot be bound there) as an error."""
+    for problem in problems:
+        if problem is not None:
+            raise BackendError(problem)

@@ -95,7 +95,7 @@ def _first_line(err: Exception) -> str:
 
 def decode_batch(data: bytes) -> Batch:
     """The batch :func:`encode_batch` wrote."""
-    shape, *rest = pickle.loads(data)  # noqa: S301 - bytes from our own peer actor
+    shape, *rest = pickle.loads(data)
     if shape == _PACKETS:
         (rows,) = rest
         return Batch.of_packets(_packet(*row) for row in rows)

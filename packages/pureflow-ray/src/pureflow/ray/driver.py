@@ -259,10 +259,12 @@ class RayRun:
             assert event.node_id is not None
             listener.node_started(event.node_id)
         elif kind == "error":
-            assert event.node_id is not None and event.error is not None
+            assert event.node_id is not None
+            assert event.error is not None
             listener.node_error(event.node_id, event.error)
         elif kind == "finished":
-            assert event.node_id is not None and event.outcome is not None
+            assert event.node_id is not None
+            assert event.outcome is not None
             self._finished.add(event.node_id)
             outcome = NodeOutcome(OutcomeKind(event.outcome), event.error)
             listener.node_finished(event.node_id, outcome, event.usage)
@@ -375,18 +377,26 @@ class RayRun:
                 return
         # The host is gone: its spool is on its machine's disk; this machine may be it.
         path = os.path.join(tempfile.gettempdir(), name)
-        if not os.path.exists(path):
+        if not await anyio.to_thread.run_sync(_merge_left_spool, path, merger):
             _log.warning(
                 "the data records of host %d stay in %s on its machine (the host died)",
                 index,
                 path,
             )
-            return
-        with open(path, "rb") as file:
-            file.seek(merger.offset)
-            while chunk := file.read(_SPOOL_CHUNK):
-                merger.add(chunk)
-        os.remove(path)
+
+
+def _merge_left_spool(path: str, merger: _SpoolMerger) -> bool:
+    """Merge what a dead host left in its spool file on this machine; False without one."""
+    try:
+        file = open(path, "rb")  # noqa: SIM115  (closed below, then removed)
+    except FileNotFoundError:
+        return False
+    with file:
+        file.seek(merger.offset)
+        while chunk := file.read(_SPOOL_CHUNK):
+            merger.add(chunk)
+    os.remove(path)
+    return True
 
 
 class _SpoolMerger:

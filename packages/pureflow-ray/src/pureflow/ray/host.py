@@ -341,9 +341,7 @@ class NodeHost:
         over)."""
         if self.spec.spool is None:
             return b""
-        with open(spool_path(self.spec.spool), "rb") as file:
-            file.seek(offset)
-            return file.read(size)
+        return await anyio.to_thread.run_sync(_read_at, spool_path(self.spec.spool), offset, size)
 
     async def discard_spool(self) -> None:
         if self.spec.spool is not None:
@@ -353,3 +351,9 @@ class NodeHost:
 def spool_path(name: str) -> Path:
     """Where a host keeps the spool called ``name``: its machine's temporary folder."""
     return Path(tempfile.gettempdir()) / name
+
+
+def _read_at(path: Path, offset: int, size: int) -> bytes:
+    with path.open("rb") as file:
+        file.seek(offset)
+        return file.read(size)

@@ -94,8 +94,7 @@ if TYPE_CHECKING:
     default="inprocess",
     show_default=True,
     metavar="NAME",
-    help="Where the nodes run: inprocess, or ray (on a Ray cluster; needs "
-    "`pureflow-cli[ray]`).",
+    help="Where the nodes run: inprocess, or ray (on a Ray cluster; needs `pureflow-cli[ray]`).",
 )
 @click.option(
     "--address",
