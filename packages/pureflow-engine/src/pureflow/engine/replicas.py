@@ -20,7 +20,8 @@ input ``in`` and output ``out``::
   as it arrives (order across copies is not kept).
 
 Edges into the splitters and out of the mergers keep the capacities written in the
-document; the edges between them and the copies take the engine default. The run's
+document; each edge between a splitter (merger) and a copy takes the capacity of the
+document's edge into (out of) that port, so every copy has as much queued as the node had. The run's
 summary, statuses and records name these nodes (``work#1``), not ``work``.
 """
 
@@ -34,6 +35,7 @@ from pureflow.core import NodeContext, NodeExecutor, PortsIn, PortsOut
 from pureflow.engine.backend import NodeSpec
 from pureflow.types import NodeId, PortId
 from pureflow.workflow import (
+    EdgeCapacity,
     EdgeDefinition,
     EdgeEndpoint,
     NodeDefinition,
@@ -157,6 +159,10 @@ def expand_workflow(
     originals: dict[str, str] = {}
     added: dict[str, NodeExecutor] = {}
     edges: list[EdgeDefinition] = []
+    # The edges between a splitter or merger and the copies take the capacity of the
+    # document's edge at that port, so each copy has as much work queued as the node had.
+    into = {(e.target.node_id, e.target.port_id): e.capacity for e in workflow.edges}
+    out_of = {(e.source.node_id, e.source.port_id): e.capacity for e in workflow.edges}
     for node in workflow.nodes:
         if node.id not in replicated:
             nodes.append(node)
@@ -172,11 +178,19 @@ def expand_workflow(
             nodes.append(copy)
             originals[copy.id] = node.id
             edges.extend(
-                EdgeDefinition(_end(splitter_id(node.id, port), f"r{index}"), _end(copy.id, port))
+                EdgeDefinition(
+                    _end(splitter_id(node.id, port), f"r{index}"),
+                    _end(copy.id, port),
+                    into.get((node.id, port), EdgeCapacity.DEFAULT),
+                )
                 for port in node.input_ports
             )
             edges.extend(
-                EdgeDefinition(_end(copy.id, port), _end(merger_id(node.id, port), f"r{index}"))
+                EdgeDefinition(
+                    _end(copy.id, port),
+                    _end(merger_id(node.id, port), f"r{index}"),
+                    out_of.get((node.id, port), EdgeCapacity.DEFAULT),
+                )
                 for port in node.output_ports
             )
         for port in node.output_ports:
