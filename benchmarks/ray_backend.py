@@ -54,7 +54,7 @@ def _report(ctx: Any, **values: Any) -> None:
         file.write(json.dumps(values) + "\n")
 
 
-async def source(ctx: Any, inputs: Any, outputs: Any) -> None:
+async def source(ctx: Any, inputs: Any, outputs: Any) -> None:  # noqa: ARG001
     out = outputs["out"]
     count, size = int(ctx.config["count"]), int(ctx.config["batch"])
     started = time.time()
@@ -70,7 +70,7 @@ async def relay(ctx: Any, inputs: Any, outputs: Any) -> None:
     _report(ctx)
 
 
-async def sink(ctx: Any, inputs: Any, outputs: Any) -> None:
+async def sink(ctx: Any, inputs: Any, outputs: Any) -> None:  # noqa: ARG001
     size, seen = int(ctx.config["batch"]), 0
     while batch := await inputs.recv_many("in", size):
         seen += len(batch)
@@ -85,7 +85,7 @@ def spin(rounds: int) -> int:
     return total
 
 
-async def ticks(ctx: Any, inputs: Any, outputs: Any) -> None:
+async def ticks(ctx: Any, inputs: Any, outputs: Any) -> None:  # noqa: ARG001
     out = outputs["out"]
     started = time.time()
     for n in range(int(ctx.config["count"])):
@@ -114,7 +114,7 @@ async def work(ctx: Any, inputs: Any, outputs: Any) -> None:
     )
 
 
-async def count_all(ctx: Any, inputs: Any, outputs: Any) -> None:
+async def count_all(ctx: Any, inputs: Any, outputs: Any) -> None:  # noqa: ARG001
     seen = 0
     async for _ in inputs["in"]:
         seen += 1
