@@ -139,3 +139,28 @@ async def test_a_failing_copy_fails_the_run_naming_it() -> None:
     assert not summary.succeeded
     assert summary.first_error_node == "work#1"  # round-robin: packet 3 goes to copy 1
     assert "three" in str(summary.first_error)
+
+
+async def test_worker_process_copies() -> None:
+    from engine_test_nodes import square
+    from pureflow.runtime import in_process
+
+    got: list[Any] = []
+
+    async def plain(ctx: Any, inputs: Any, outputs: Any) -> None:
+        out = outputs["out"]
+        for n in range(30):
+            await out.send(out.packet(n))
+
+    flow = (
+        Flow("processes", capacity=4)
+        .add("source", plain, outputs=["out"])
+        .add("square", in_process(square), inputs=["in"], outputs=["out"], replicas=2)
+        .add("sink", collector(got))
+        .connect("source.out", "square.in")
+        .connect("square.out", "sink.in")
+    )
+    summary = await run(flow)
+    assert summary.succeeded
+    assert summary.completed_node_count == 6
+    assert sorted(got) == [n * n for n in range(30)]
