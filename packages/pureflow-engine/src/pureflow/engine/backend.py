@@ -29,6 +29,7 @@ executor of the others.
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -59,6 +60,8 @@ from pureflow.engine.summary import ReportsUsage
 from pureflow.runtime import NodeOutcome, run_node
 from pureflow.types import NodeId
 from pureflow.workflow import NodeDefinition, WorkflowDefinition
+
+_log = logging.getLogger("pureflow.engine")
 
 BACKEND_ENTRY_POINT_GROUP: Final = "pureflow.backends"
 """The entry point group execution backends are published under (name: what
@@ -421,7 +424,10 @@ class InProcessBackend:
                 plan, edges, sink=sink, hook=hook, cancellation=cancellation, listener=listener
             )
         finally:
-            edges.close_all()
+            try:
+                edges.close_all()  # ports of nodes that never ran: their drops recorded
+            except PureflowError:  # the sink failed: that error is already the run's
+                _log.debug("closing the edges after the run failed", exc_info=True)
 
     def __repr__(self) -> str:
         return "InProcessBackend()"
