@@ -13,7 +13,6 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,21 +24,7 @@ if _HERE not in sys.path:
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-RAY_INIT: dict[str, Any] = {
-    "num_cpus": 2,
-    "include_dashboard": False,
-    "object_store_memory": 128 * 1024 * 1024,
-    "configure_logging": False,
-    "log_to_driver": False,
-}
-
-
-def share_test_nodes() -> None:
-    """Ray's workers get the test node code by value (they cannot import it)."""
-    import ray_test_nodes
-    from ray import cloudpickle
-
-    cloudpickle.register_pickle_by_value(ray_test_nodes)
+from ray_test_support import RAY_INIT, share_test_nodes  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import ray_test_nodes as nodes
-from conftest import share_test_nodes
 from pureflow.engine import Flow, run_sync
 from pureflow.ray import RayBackend
+from ray_test_support import share_test_nodes
 
 pytestmark = pytest.mark.ray
 
