@@ -20,9 +20,9 @@ block is handled a block at a time rather than a line at a time:
   (:meth:`~pureflow.report.series.DepthSeries.add_stretch`), or per sample where they
   are sparse, which gives the series that adding every sample makes.
 
-A block that carries ``"sequence"``/``"timestamp"`` fields (``pureflow run
---timestamps``: every line is unique and timed) or blank lines is read line by line
-through the same handlers. The file is opened as a regular file only
+Stamped lines (``"sequence"``/``"timestamp"`` fields, ``pureflow run --timestamps``:
+every line unique and timed) are read line by line through the same handlers, from the
+first one in a block to the block's end. Blank lines have no record number. The file is opened as a regular file only
 (:func:`pureflow.types.files.open_input_file`): a FIFO, a device or a folder is refused
 with one line. A last line without its newline that is not JSON (a run stopped while
 writing it) is skipped and noted in :attr:`RunData.truncated_line`.
