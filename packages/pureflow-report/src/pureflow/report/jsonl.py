@@ -8,9 +8,10 @@ block is handled a block at a time rather than a line at a time:
 
 * each line is looked up in a bounded cache that resolves a line's text to its
   :class:`Entry`, what the line adds (:func:`~pureflow.report.records.message_effect`,
-  :func:`~pureflow.report.records.pressure_effect`, or only a count of its type); a
-  message line is looked up again with its id cut out. Only lines seen for the first
-  time are parsed (:func:`json.loads`);
+  :func:`~pureflow.report.records.pressure_effect`, or only a count of its type); the
+  lines not found are looked up again with their message id cut out (both lookups run
+  in C: ``map`` over the block). Only lines seen for the first time are parsed
+  (:func:`json.loads`);
 * lines that need their record number (lifecycle, error, unreadable lines) are not
   cached: they go through :func:`~pureflow.report.records.add_record` in file order, as
   they are met;
@@ -22,20 +23,24 @@ block is handled a block at a time rather than a line at a time:
 
 Stamped lines (``"sequence"``/``"timestamp"`` fields, ``pureflow run --timestamps``:
 every line unique and timed) are read line by line through the same handlers, from the
-first one in a block to the block's end. Blank lines have no record number. The file is opened as a regular file only
-(:func:`pureflow.types.files.open_input_file`): a FIFO, a device or a folder is refused
-with one line. A last line without its newline that is not JSON (a run stopped while
-writing it) is skipped and noted in :attr:`RunData.truncated_line`.
+first one in a block to the block's end. Blank lines have no record number. The file
+is opened as a regular file only (:func:`pureflow.types.files.open_input_file`): a FIFO,
+a device or a folder is refused with one line. A last line without its newline that is
+not JSON (a run stopped while writing it) is skipped and noted in
+:attr:`RunData.truncated_line`.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime
+import itertools
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
-from itertools import repeat
+from itertools import compress, repeat
+from operator import not_
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,8 +58,7 @@ from pureflow.types import InputFileRefused, open_input_file
 BLOCK_SIZE = 1024 * 1024
 CACHE_SIZE = 65_536
 _MESSAGE_START = b'{"kind":"'  # keys are sorted: only message records start with "kind"
-_MESSAGE_ID = b'"message_id":'
-_ROUTE = b',"route":'  # keys are sorted: the route follows the message id
+_MESSAGE_ID = re.compile(rb'"message_id":"[^"]*"')
 _STAMP = b',"sequence":'
 _TIMESTAMP = b',"timestamp":"'
 _DIGITS = b"0123456789"
@@ -106,10 +110,7 @@ def _unstamped(line: bytes) -> tuple[bytes, float | None]:
 def _message_key(line: bytes) -> bytes:
     """A message line without its message id (the only part unique to it)."""
     if line.startswith(_MESSAGE_START):
-        start = line.find(_MESSAGE_ID)
-        end = line.find(_ROUTE, start)
-        if start > 0 and end > 0:
-            return line[:start] + line[end:]
+        return _MESSAGE_ID.sub(b"", line, 1)
     return line
 
 
@@ -184,45 +185,40 @@ class _Reader:
         """Complete lines. From the first stamped line on (a line the cache cannot know)
         the rest of the block is read line by line."""
         first = self.position + 1  # the record number of lines[0]
-        entries: list[Entry | None] = list(map(self.cache.get, lines))
-        blanks: list[int] = []  # indices of blank lines: they have no record number
         cache = self.cache
-        find_none = entries.index
+        entries: list[Entry | None] = list(map(cache.get, lines))
+        # The lines not found, looked up again without a message id, all in C: most are
+        # message lines seen before but for their id.
+        missing = list(compress(itertools.count(), map(not_, entries)))
+        keys = map(_MESSAGE_ID.sub, repeat(b""), map(lines.__getitem__, missing), repeat(1))
+        found: list[Entry | None] = list(map(cache.get, keys))
+        blanks: list[int] = []  # indices of blank lines: they have no record number
         stamped = len(lines)
-        index = -1
-        try:
-            while True:
-                index = find_none(None, index + 1)
-                line = lines[index]
-                # The common case inline: a message line seen before but for its id.
-                if line.startswith(_MESSAGE_START):
-                    start = line.find(_MESSAGE_ID)
-                    end = line.find(_ROUTE, start)
-                    if start > 0 and end > 0:
-                        entry = cache.get(line[:start] + line[end:])
-                        if entry is not None:
-                            entries[index] = entry
-                            continue
-                if _STAMP in line:
-                    stamped = index
-                    del entries[index:]
-                    break
-                if line.strip():
-                    entries[index] = self._resolve(line, first + index - len(blanks))
-                else:
-                    entries[index] = _DONE
-                    blanks.append(index)
-        except ValueError:
-            pass  # no more lines to resolve
+        for index in compress(missing, map(not_, found)):
+            line = lines[index]
+            if _STAMP in line:
+                stamped = index
+                del entries[index:]
+                del found[bisect.bisect_left(missing, index) :]
+                break
+            if line.strip():
+                entries[index] = self._resolve(line, first + index - len(blanks))
+            else:
+                entries[index] = _DONE
+                blanks.append(index)
         self.position += len(entries) - len(blanks)
-        self._add(entries, first, blanks)
+        self._add(entries, found, first, blanks)
         for line in lines[stamped:]:
             self.line(line)
 
-    def _add(self, entries: list[Entry | None], first: int, blanks: list[int]) -> None:
+    def _add(
+        self, entries: list[Entry | None], found: list[Entry | None], first: int, blanks: list[int]
+    ) -> None:
         """Add the resolved ``entries`` of a block (``lines[0]`` at record number
-        ``first``): each distinct entry once with its count, then the depth samples."""
+        ``first``) and the message lines ``found`` without their id: each distinct entry
+        once with its count, then the depth samples."""
         counts = Counter(entries)
+        counts.update(found)
         run = self.run
         ports: dict[int, tuple[PortFacts, list[Entry], dict[Entry, int]]] = {}
         for entry, count in counts.items():
