@@ -211,6 +211,18 @@ def test_a_last_line_cut_short_is_skipped_and_noted(tmp_path: Path) -> None:
         read_metadata(only)
 
 
+def test_a_line_too_long_to_hold_is_skipped_and_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsonl_module, "BLOCK_SIZE", 256)
+    monkeypatch.setattr(jsonl_module, "MAX_LINE", 1000)
+    long = dumps({"context": context("b"), "kind": "node_started", "pad": "x" * 5000})
+    long = long[:-1] + ',"record_type":"lifecycle"}'  # valid, but not held to be parsed
+    text = "\n".join([lifecycle("a", "node_started"), long, lifecycle("a", "node_completed"), ""])
+    run = read_stream(io.BytesIO(text.encode()))
+    assert (run.records, run.unreadable) == (2, 1)
+    assert "b" not in run.nodes
+    assert (run.nodes["a"].started_at, run.nodes["a"].ended_at) == (1, 3)
+
+
 def read_metadata_text(text: str, folder: Path) -> RunData:
     path = folder / "whole.jsonl"
     path.write_text(text)

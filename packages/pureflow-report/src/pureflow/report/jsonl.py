@@ -56,6 +56,8 @@ from pureflow.report.series import DepthSeries
 from pureflow.types import InputFileRefused, open_input_file
 
 BLOCK_SIZE = 1024 * 1024
+MAX_LINE = 64 * 1024 * 1024
+"""A longer line is not held: it is skipped to its end and counted unreadable."""
 CACHE_SIZE = 65_536
 _MESSAGE_START = b'{"kind":"'  # keys are sorted: only message records start with "kind"
 _MESSAGE_ID = re.compile(rb'"message_id":"[^"]*"')
@@ -319,22 +321,33 @@ def read_stream(
     """Read every record of ``stream`` (binary) into ``run`` (a new one by default).
 
     ``progress`` is called with the number of bytes read after each block. A line that is
-    not a JSON object is counted in :attr:`RunData.unreadable`, not fatal; a last line
-    without its newline that is not JSON is skipped and sets
-    :attr:`RunData.truncated_line`.
+    not a JSON object (or is longer than :data:`MAX_LINE`) is counted in
+    :attr:`RunData.unreadable`, not fatal; a last line without its newline that is not
+    JSON is skipped and sets :attr:`RunData.truncated_line`.
     """
     reader = _Reader(RunData() if run is None else run)
     rest = b""
+    overlong = False  # inside a line longer than MAX_LINE, skipped to its end
     while True:
         block = stream.read(BLOCK_SIZE)
         if not block:
             break
-        lines = block.split(b"\n")
-        lines[0] = rest + lines[0]  # cheaper than joining the block to the rest
-        rest = lines.pop()
-        reader.block(lines)
         if progress is not None:
             progress(len(block))
+        lines = block.split(b"\n")
+        if overlong:
+            if len(lines) == 1:
+                continue
+            lines[0] = b""  # the overlong line's end: blank, no record number
+            overlong = False
+        else:
+            lines[0] = rest + lines[0]  # cheaper than joining the block to the rest
+        rest = lines.pop()
+        reader.block(lines)
+        if len(rest) > MAX_LINE:
+            reader.position += 1
+            reader.run.unreadable += 1
+            overlong, rest = True, b""
     if rest.strip():
         line, _time = _unstamped(rest) if _STAMP in rest else (rest, None)
         try:
