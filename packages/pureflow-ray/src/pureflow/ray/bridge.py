@@ -14,8 +14,12 @@ on the consumer's.
 
 A consumer that leaves early (its input port closed) makes ``push`` answer False; the
 pump then closes the egress half's receiving side, so the producer's later sends are
-dropped, as on an in-process edge. A peer that dies is reported to the host
-(:meth:`EgressPump.run` raises :class:`PeerLost`).
+dropped, as on an in-process edge. When the consumer left because its host was cancelled
+(it failed under fail-fast, or the run is being cancelled) ``push`` answers that reason
+instead, and the producer's host is cancelled with it *before* the receiving side closes:
+in process, the cancellation reaches the producer before the consumer's input closes, so
+the producer ends cancelled, never failed on a disconnected port. A peer that dies is
+reported to the host (:meth:`EgressPump.run` raises :class:`PeerLost`).
 """
 
 from __future__ import annotations
@@ -48,17 +52,19 @@ class EgressPump:
     def __init__(
         self,
         edge: HostEdge,
-        push: Callable[[int, int, bytes], Awaitable[bool]],
+        push: Callable[[int, int, bytes], Awaitable[bool | str]],
         end: Callable[[int, int, str | None], Awaitable[None]],
         *,
         batch: int,
         window: int,
         reason: Callable[[], str | None],
+        cancel: Callable[[str], object],
         peer_errors: tuple[type[BaseException], ...],
     ) -> None:
         self.edge = edge
         self._push = push
         self._end = end
+        self._cancel = cancel
         self._batch = max(1, min(batch, edge.channel.capacity))
         self._window = max(1, window)
         self._reason = reason
@@ -76,7 +82,7 @@ class EgressPump:
 
     async def _ship(self) -> None:
         edge, port = self.edge, self.port
-        pending: deque[Awaitable[bool]] = deque()
+        pending: deque[Awaitable[bool | str]] = deque()
         seq = 0
         open_ = True
         while open_:
@@ -88,21 +94,33 @@ class EgressPump:
             pending.append(self._push(edge.index, seq, data))
             seq += 1
             while pending and (len(pending) >= self._window or not open_):
-                open_ = await pending.popleft()
-            if not open_:
-                edge.channel.close_receiver()
+                open_ = self._answered(await pending.popleft())
         while pending:
-            if not await pending.popleft():
-                edge.channel.close_receiver()
+            self._answered(await pending.popleft())
         await self._end(edge.index, seq, self._reason())
+
+    def _answered(self, answer: bool | str) -> bool:
+        """Act on a push's answer (see the module doc); True while the consumer reads."""
+        if answer is True:
+            return True
+        if isinstance(answer, str):
+            self._cancel(answer)
+        self.edge.channel.close_receiver()
+        return False
 
 
 class IngressBridge:
     """Admits one edge's batches into its ingress half, in sequence order."""
 
-    def __init__(self, edge: HostEdge, cancel: Callable[[str], object]) -> None:
+    def __init__(
+        self,
+        edge: HostEdge,
+        cancel: Callable[[str], object],
+        reason: Callable[[], str | None],
+    ) -> None:
         self.edge = edge
         self._cancel = cancel
+        self._reason = reason
         self._outputs = PortsOut([_PORT], [OutputPortHandle(_PORT, (edge.channel,))])
         self._port = self._outputs[_PORT]
         self._next = 0
@@ -122,8 +140,9 @@ class IngressBridge:
         if event is not None:
             event.set()
 
-    async def push(self, seq: int, data: bytes) -> bool:
-        """Admit batch ``seq``; False once the consumer has left."""
+    async def push(self, seq: int, data: bytes) -> bool | str:
+        """Admit batch ``seq``: True; once the consumer has left, False, or this host's
+        cancellation reason when it left because the host was cancelled."""
         batch = decode_batch(data)
         self.arrived += len(batch)
         await self._turn(seq)
@@ -132,7 +151,10 @@ class IngressBridge:
                 await self._port.send_many(batch)
         finally:
             self._advance()
-        return not self.edge.channel.receiver_closed
+        if not self.edge.channel.receiver_closed:
+            return True
+        reason = self._reason()
+        return False if reason is None else reason
 
     async def end(self, seq: int, reason: str | None) -> None:
         """The producer's outputs closed after ``seq`` batches; with a ``reason`` it

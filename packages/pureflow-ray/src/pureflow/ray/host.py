@@ -160,7 +160,7 @@ class NodeHost:
         )
         for edge in self.wiring.edges:
             if edge.kind == "ingress":
-                self.bridges[edge.index] = IngressBridge(edge, self._cancel_now)
+                self.bridges[edge.index] = IngressBridge(edge, self._cancel_now, self._reason)
         return None
 
     async def connect(self, peers: list[Any]) -> None:
@@ -181,6 +181,7 @@ class NodeHost:
                     batch=self.spec.batch,
                     window=self.spec.window,
                     reason=self._reason,
+                    cancel=self._cancel_now,
                     peer_errors=errors,
                 )
             )
@@ -262,7 +263,7 @@ class NodeHost:
 
     # --- what peers and the driver call ------------------------------------------------
 
-    async def push(self, edge_index: int, seq: int, data: bytes) -> bool:
+    async def push(self, edge_index: int, seq: int, data: bytes) -> bool | str:
         return await self.bridges[edge_index].push(seq, data)
 
     async def end(self, edge_index: int, seq: int, reason: str | None) -> None:
