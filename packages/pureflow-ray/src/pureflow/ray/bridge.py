@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
-from pureflow.core import InputPortHandle, OutputPortHandle, PortsIn, PortsOut
+from pureflow.core import InputPortHandle, OutputPortHandle, PortSendError, PortsIn, PortsOut
 from pureflow.ray.codec import decode_batch, encode_batch
 from pureflow.ray.wiring import HostEdge
 from pureflow.types import PortId
@@ -149,6 +149,11 @@ class IngressBridge:
         try:
             if not self.edge.channel.receiver_closed:
                 await self._port.send_many(batch)
+        except PortSendError:
+            # The consumer left while this batch waited for room: it is dropped, as a
+            # send to a closed in-process edge is, and the answer below says so.
+            if not self.edge.channel.receiver_closed:
+                raise
         finally:
             self._advance()
         if not self.edge.channel.receiver_closed:
