@@ -103,7 +103,7 @@ class Waiter:
                     await event
                 else:
                     await event.wait()
-                if self._check and not self.woken:  # asked by the liveness monitor: a deadline or not?
+                if self._check and not self.woken:  # the liveness monitor asks: a deadline?
                     self._check = False
                     counted = self._flow
                     if counted is not None:

@@ -65,10 +65,7 @@ class InputPort(Port):
 
     def _any_queued(self) -> bool:
         """True when some edge of the port has a queued packet (rotation untouched)."""
-        for edge in self._edges:
-            if edge.depth:
-                return True
-        return False
+        return any(edge.depth for edge in self._edges)
 
     def at_end_of_stream(self) -> bool:
         """True when nothing can be received any more: every edge finished and drained

@@ -171,7 +171,7 @@ class OutputPort(Port):
                 payload.value = value
                 packet.payload = payload
             else:
-                packet.payload = value if cls is PacketPayload else payload_of(value)
+                packet.payload = payload_of(value)  # itself if it is a PacketPayload
             return packet
         return self._packet_slow(value, message_id)
 
