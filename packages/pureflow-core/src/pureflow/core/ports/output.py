@@ -170,8 +170,10 @@ class OutputPort(Port):
                 payload.kind = _BYTES
                 payload.value = value
                 packet.payload = payload
+            elif cls is PacketPayload:
+                packet.payload = value  # type: ignore[assignment]  # checked just above
             else:
-                packet.payload = payload_of(value)  # itself if it is a PacketPayload
+                packet.payload = payload_of(value)
             return packet
         return self._packet_slow(value, message_id)
 
