@@ -136,7 +136,7 @@ class BoundedChannel:
             return False
         route = self.route
         if packet._held is not None:  # queued somewhere already: this edge gets a copy
-            packet = packet._rebuild(packet.route if route is None else route, packet.payload)
+            packet = packet._copy(packet.route if route is None else route)
         elif route is not None:
             packet.route = route
         packet._held = self

@@ -23,6 +23,7 @@ from pureflow.core.packets import (
     Packet,
     PacketPayload,
     PayloadKind,
+    _kind_value,
     payload_of,
 )
 from pureflow.core.ports.base import Port
@@ -55,7 +56,7 @@ def for_edge(item: EdgeItem, route: MessageRoute | None, copy_control: bool) -> 
         if copy_control:
             packet = packet._fanout_copy()
         elif packet._held is not None:
-            packet = packet._rebuild(packet.route, packet.payload)
+            packet = packet._copy(packet.route)
         if route is not None:
             packet.route = route
         return packet
@@ -164,16 +165,19 @@ class OutputPort(Port):
             packet.route = self._own_route  # type: ignore[assignment]  # set with the limit
             cls = value.__class__
             if cls is bytes:
-                # payload_of's first answer without its call (the natural rows of
+                # _kind_value's first answer without its call (the natural rows of
                 # benchmarks/README.md build every packet from bytes).
-                payload: PacketPayload = _new_object(PacketPayload)
-                payload.kind = _BYTES
-                payload.value = value
-                packet.payload = payload
+                packet._kind = _BYTES
+                packet._value = value
+                packet._payload = None
             elif cls is PacketPayload:
-                packet.payload = value  # type: ignore[assignment]  # checked just above
+                payload: PacketPayload = value  # type: ignore[assignment]  # checked above
+                packet._kind = payload.kind
+                packet._value = payload.value
+                packet._payload = payload
             else:
-                packet.payload = payload_of(value)
+                packet._kind, packet._value = _kind_value(value)
+                packet._payload = None
             return packet
         return self._packet_slow(value, message_id)
 
