@@ -489,8 +489,11 @@ class Packet:
     def payload(self) -> PacketPayload:
         """The payload (built on first access for a packet made from a plain value)."""
         payload = self._payload
-        if payload is None:
-            payload = self._payload = PacketPayload(self._kind, self._value)
+        if payload is None:  # built without __init__: one call less per read
+            payload = _new_object(PacketPayload)
+            payload.kind = self._kind
+            payload.value = self._value
+            self._payload = payload
         return payload
 
     @payload.setter
