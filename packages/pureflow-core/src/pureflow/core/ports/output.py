@@ -33,6 +33,7 @@ from pureflow.workflow import PortDirection
 
 _INTERVAL: Final = CHECKPOINT_INTERVAL
 _BYTES: Final = PayloadKind.BYTES
+_CONTROL: Final = PayloadKind.CONTROL
 _new_object = object.__new__
 
 
@@ -265,13 +266,19 @@ class OutputPort(Port):
             if rec is None and isinstance(item, Packet):
                 # Every edge has room: the packet to the first, a fan-out copy to each
                 # other, each offered as it is made (no list, no for_edge: the fan-out
-                # rows of benchmarks/README.md send every packet this way).
-                copy = item
-                last = edges[-1]
-                for edge in edges:
-                    edge.offer(copy)
-                    if edge is not last:
-                        copy = item._fanout_copy()
+                # rows of benchmarks/README.md send every packet this way). Offering the
+                # packet an edge holds already makes that edge's copy, so only a control
+                # value needs its own copy made here.
+                if item._kind is not _CONTROL:
+                    for edge in edges:
+                        edge.offer(item)
+                else:
+                    copy = item
+                    last = edges[-1]
+                    for edge in edges:
+                        edge.offer(copy)
+                        if edge is not last:
+                            copy = item._fanout_copy()
                 budget.spent += 1
                 return True
             copies = [
