@@ -104,6 +104,7 @@ def record_kinds() -> dict[str, set[str]]:
         LifecycleEventKind,
         MessageBoundaryKind,
         QueuePressureKind,
+        WarningRecordKind,
     )
 
     return {
@@ -115,6 +116,7 @@ def record_kinds() -> dict[str, set[str]]:
         "external_effect": {str(k.value) for k in ExternalEffectKind},
         "rule_eval": {"rule_eval"},
         "edge_statistics": {str(k.value) for k in EdgeStatisticsKind},
+        "warning": {str(k.value) for k in WarningRecordKind},
     }
 
 
@@ -140,6 +142,8 @@ def api_records() -> dict[str, dict[str, Any]]:
         QueuePressureKind,
         QueuePressureRecord,
         RuleEvalRecord,
+        WarningRecord,
+        WarningRecordKind,
     )
     from pureflow.types import MessageId, PortId, WorkflowId
     from pureflow.workflow import PortDirection
@@ -173,6 +177,15 @@ def api_records() -> dict[str, dict[str, Any]]:
             execution,
             1,
             dict.fromkeys(EDGE_STATISTICS_FIELDS, 0),
+        ),
+        WarningRecord(
+            WarningRecordKind.EVENT_LOOP_BLOCKED,
+            WorkflowId("flow"),
+            execution,
+            node_id="node",
+            message="blocked",
+            location="node.py:3",
+            seconds=1.0,
         ),
     ]
     return {r.record_type: r.to_json_value() for r in records}
@@ -251,7 +264,7 @@ def test_every_exit_code_is_documented() -> None:
 
     text = page("reference/run-summary.md")
     codes = {v for k, v in vars(exit_codes).items() if k.isupper() and isinstance(v, int)}
-    assert codes == {0, 1, 2, 3, 4, 130}
+    assert codes == {0, 1, 2, 3, 4, 130, 143}
     for code in codes:
         assert re.search(rf"^\| {code} \|", text, re.MULTILINE), code
 

@@ -120,7 +120,7 @@ def run_with_progress(workflow: WorkflowDefinition, progress: RunProgress) -> Su
         progress=Spy(progress.console),
     )
     assert outcome.summary.terminal_state.label == "completed"
-    assert not outcome.interrupted
+    assert outcome.signum is None
     assert captured, "on_progress was never called"
     assert len({id(view) for view in captured}) == 1
     assert captured[-1].finished

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,42 @@ def test_bad_metadata_is_one_line(tmp_path: Path, name: str, message: str) -> No
     assert code == 1
     assert err == message.format(dir=tmp_path) + "\n"
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX")
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "pipe.jsonl",
+            "error: failed to read `{dir}/pipe.jsonl`: not a regular file but a named pipe "
+            "(FIFO) (only regular files are read)",
+        ),
+        ("folder", "error: failed to read `{dir}/folder`: Is a directory"),
+    ],
+)
+def test_metadata_that_is_not_a_regular_file_is_one_line(
+    tmp_path: Path, name: str, message: str
+) -> None:
+    os.mkfifo(tmp_path / "pipe.jsonl")  # no writer: reading it would block forever
+    (tmp_path / "folder").mkdir()
+    code, _, err = invoke("report", tmp_path / name, "-o", tmp_path / "r.html")
+    assert code == 1
+    assert err == message.format(dir=tmp_path) + "\n"
+
+
+def test_a_last_line_cut_short_is_a_warning(ran: Path) -> None:
+    metadata = ran / "m.jsonl"
+    lines = metadata.read_text().splitlines(keepends=True)
+    metadata.write_text("".join(lines[:-1]) + lines[-1][:20])  # killed while writing
+    code, out, err = invoke("report", metadata, "-o", ran / "r.html")
+    assert code == 0
+    assert out == f"wrote `{ran / 'r.html'}`: 14 records, status incomplete\n"
+    assert err == (
+        f"warning: the last line of `{metadata}` was cut short (the run stopped while "
+        "writing it) and was skipped\n"
+    )
+    assert "The last line was cut short" in (ran / "r.html").read_text()
 
 
 def test_run_report_writes_a_live_report(tmp_path: Path) -> None:

@@ -85,18 +85,110 @@ def test_jsonl_writes_identical_lines(tmp_path: Path) -> None:
 def test_jsonl_failing_writer() -> None:
     sink = JsonlMetadataSink(FailingStream(), flush_records=1)  # type: ignore[arg-type]
     with pytest.raises(MetadataError) as caught:
-        sink.record(CONTROL)
+        sink.record(data_record())
     assert caught.value.code.as_str() == "CDT-META-001"
-    assert "failed to encode" in str(caught.value)
-    assert "disk full" in str(caught.value)
-    buffered = JsonlMetadataSink(FailingStream())  # type: ignore[arg-type]
-    buffered.record(CONTROL)
-    with pytest.raises(MetadataError, match="failed to flush metadata JSONL"):
+    assert str(caught.value).endswith("failed to write metadata to `<FailingStream>`: disk full")
+    assert sink.failure is caught.value
+    buffered = JsonlMetadataSink(FailingStream(), flush_interval=None)  # type: ignore[arg-type]
+    buffered.record(data_record())
+    with pytest.raises(MetadataError, match="failed to write metadata"):
         buffered.flush()
 
 
+def test_a_failed_sink_refuses_every_later_record_and_counts_them_lost() -> None:
+    sink = JsonlMetadataSink(FailingStream(), flush_records=2, flush_interval=None)  # type: ignore[arg-type]
+    sink.record(data_record("a"))
+    with pytest.raises(MetadataError) as first:
+        sink.record(data_record("b"))
+    with pytest.raises(MetadataError) as again:
+        sink.record(CONTROL)
+    assert again.value is first.value
+    assert (sink.written_count, sink.lost_count, sink.record_count) == (0, 3, 3)
+    sink.close()  # the failure was raised already: close does not raise it twice
+    assert sink.closed
+
+
+def test_a_write_that_fails_part_way_is_cut_back_to_the_last_complete_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from pureflow.core.metadata import jsonl
+
+    path = tmp_path / "m.jsonl"
+    sink = JsonlMetadataSink(path, flush_records=1, flush_interval=None)
+    sink.record(data_record("kept"))
+    real_write = os.write
+    calls = 0
+
+    def half_then_full(fd: int, data: bytes) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(jsonl.os, "write", half_then_full)
+    with pytest.raises(MetadataError, match=r"No space left on device \(os error 28\)"):
+        sink.record(data_record("half"))
+    monkeypatch.undo()
+    sink.close()
+    assert path.read_text(encoding="utf-8") == data_record("kept").to_json_line()
+    assert (sink.written_count, sink.lost_count) == (1, 1)
+
+
+def test_a_device_that_is_full_fails_the_sink_without_a_traceback_of_its_own() -> None:
+    dev_full = Path("/dev/full")
+    if not dev_full.exists():
+        pytest.skip("no /dev/full on this system")
+    sink = JsonlMetadataSink(dev_full, flush_interval=None)
+    with pytest.raises(MetadataError, match="failed to write metadata to `/dev/full`: No space"):
+        sink.record(CONTROL)
+    sink.close()
+
+
+def test_control_records_are_written_at_once_data_records_wait(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    with JsonlMetadataSink(path, flush_interval=None) as sink:
+        sink.record(data_record())
+        assert path.read_bytes() == b""
+        sink.record(CONTROL)  # writes itself and what waited before it
+        assert path.read_text(encoding="utf-8") == (
+            data_record().to_json_line() + CONTROL.to_json_line()
+        )
+
+
+def test_the_timer_writes_lines_that_wait(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "m.jsonl"
+    ticked = threading.Event()
+    sink = JsonlMetadataSink(path, flush_interval=0.01)
+    real_tick = sink._tick
+
+    def tick() -> bool:
+        alive = real_tick()
+        if path.stat().st_size:
+            ticked.set()
+        return alive
+
+    sink._tick = tick  # type: ignore[method-assign]
+    sink.record(data_record())
+    assert ticked.wait(timeout=30)
+    assert path.read_text(encoding="utf-8") == data_record().to_json_line()
+    sink.close()
+
+
+def test_flush_interval_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="flush_interval"):
+        JsonlMetadataSink(io.BytesIO(), flush_interval=0)
+
+
 def test_jsonl_create_failure(tmp_path: Path) -> None:
-    with pytest.raises(MetadataError, match="failed to create metadata JSONL file"):
+    with pytest.raises(
+        MetadataError, match=r"failed to create metadata JSONL file `.*m\.jsonl`: No such"
+    ):
         JsonlMetadataSink.create(tmp_path / "missing" / "dir" / "m.jsonl")
 
 
@@ -113,34 +205,31 @@ def test_jsonl_flushes_on_close_after_an_exception(tmp_path: Path) -> None:
     path = tmp_path / "m.jsonl"
 
     def crash_while_recording() -> None:
-        with JsonlMetadataSink(path) as sink:
-            sink.record(CONTROL)
+        with JsonlMetadataSink(path, flush_interval=None) as sink:
             sink.record(data_record())
             assert path.read_bytes() == b""  # still buffered
             raise RuntimeError("node crashed")
 
     with pytest.raises(RuntimeError, match="node crashed"):
         crash_while_recording()
-    assert path.read_text(encoding="utf-8").splitlines() == [
-        CONTROL.to_json_line().rstrip("\n"),
-        data_record().to_json_line().rstrip("\n"),
-    ]
+    assert path.read_text(encoding="utf-8") == data_record().to_json_line()
 
 
 def test_jsonl_buffer_is_bounded() -> None:
     stream = io.BytesIO()
-    sink = JsonlMetadataSink(stream, flush_records=3, flush_bytes=10_000)
-    sink.record(CONTROL)
-    sink.record(CONTROL)
+    sink = JsonlMetadataSink(stream, flush_records=3, flush_bytes=10_000, flush_interval=None)
+    sink.record(data_record())
+    sink.record(data_record())
     assert stream.getvalue() == b""
-    sink.record(CONTROL)
+    sink.record(data_record())
     assert stream.getvalue().count(b"\n") == 3  # flushed at the record bound
     by_bytes = io.BytesIO()
-    small = JsonlMetadataSink(by_bytes, flush_records=1000, flush_bytes=len(CONTROL.to_json_line()))
-    small.record(CONTROL)
+    line = data_record().to_json_line()
+    small = JsonlMetadataSink(by_bytes, flush_records=1000, flush_bytes=len(line))
+    small.record(data_record())
     assert by_bytes.getvalue().count(b"\n") == 1  # flushed at the byte bound
     for _ in range(1000):
-        small.record(CONTROL)
+        small.record(data_record())
         assert len(small._buffer) <= 1
     small.close()
     assert not by_bytes.closed  # a stream passed in stays open

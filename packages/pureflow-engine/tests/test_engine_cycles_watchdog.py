@@ -407,7 +407,9 @@ async def test_watchdog_after_a_node_failure_keeps_the_first_error() -> None:
         workflow([node("broken"), node("stubborn")]),
         {"broken": fails("broken"), "stubborn": stubborn},
         metadata=sink,
-        policy=RunPolicy(watchdog_seconds=0.01, grace_seconds=0.01),
+        # The failure's cancellation gives `stubborn` the grace period to end: the
+        # watchdog fires within it.
+        policy=RunPolicy(watchdog_seconds=0.01, grace_seconds=0.5),
     )
     (workflow_failed,) = [r for r in sink.of_type("error") if r.kind == "workflow_failed"]
     assert workflow_failed.to_json_value()["diagnostic"] is None

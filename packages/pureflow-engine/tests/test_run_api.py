@@ -16,6 +16,7 @@ from pureflow.engine import (
     Flow,
     FlowError,
     RunHandle,
+    RunPolicy,
     RunTimeoutError,
     TerminalState,
     prepare,
@@ -240,3 +241,30 @@ async def test_a_run_handle_cancels_or_aborts() -> None:
     assert summary.terminal_state is TerminalState.CANCELLED
     assert summary.cancelled_node_count == 2
     assert handle.aborted
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_run_ends_even_when_a_node_never_reaches_a_port() -> None:
+    """After ``grace_seconds`` the tasks of nodes that did not end on their own are
+    cancelled: a cooperative cancel is enough to end any run."""
+
+    async def forever(ctx: Any, inputs: Any, outputs: Any) -> None:
+        await anyio.sleep(3600)
+
+    handle = RunHandle()
+    flow = Flow().add("a", forever, outputs=["out"]).add("b", collector([]))
+    async with anyio.create_task_group() as group:
+
+        async def stop() -> None:
+            await anyio.wait_all_tasks_blocked()
+            handle.cancel("please stop")
+
+        group.start_soon(stop)
+        summary = await run(
+            flow.connect("a.out", "b.in"),
+            cancellation=handle,
+            policy=RunPolicy(grace_seconds=0.01),
+        )
+    assert summary.terminal_state is TerminalState.CANCELLED
+    assert summary.cancelled_node_count == 2
+    assert not handle.aborted

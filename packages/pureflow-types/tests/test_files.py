@@ -14,6 +14,7 @@ from pureflow.types import (
     InputFileRefused,
     ReadLimit,
     check_input_file,
+    open_input_file,
     read_input_file,
     read_input_stream,
 )
@@ -184,3 +185,24 @@ def test_size_text() -> None:
     assert size_text(1024**3) == "1 GiB"
     assert size_text(1000) == "1000 bytes"
     assert size_text(1) == "1 byte"
+
+
+def test_a_stream_is_opened_on_a_regular_file_of_any_size(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(b"x" * 1000)
+    with open_input_file(path) as stream:
+        assert stream.read() == b"x" * 1000
+    with open_input_file(path, buffered=False) as stream:
+        assert stream.read(10) == b"x" * 10
+
+
+@posix_only
+def test_a_stream_is_not_opened_on_a_fifo_a_device_or_a_folder(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputFileRefused, match=r"not a regular file but a named pipe"):
+        open_input_file(fifo)
+    with pytest.raises(InputFileRefused, match=r"a character device"):
+        open_input_file(os.devnull)
+    with pytest.raises(IsADirectoryError):
+        open_input_file(tmp_path)

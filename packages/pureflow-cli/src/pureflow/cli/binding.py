@@ -164,3 +164,31 @@ def _echo_warnings(warnings: list[BindingProblem]) -> None:
         )
     if any(warning.code == UNCHECKED for warning in warnings):
         click.echo(TRUST_HINT, err=True)
+
+
+def input_files(bound: BoundWorkflow, workflow_path: str, manifest_path: str | None) -> list[Path]:
+    """The files a run reads: the document, the manifest and its components, ``wasm:``
+    components and the source files of ``python:`` modules (those already imported), so
+    ``run`` can refuse to write its output over one of them."""
+    import sys
+
+    from pureflow.format import parse_wasm_manifest, read_document_text
+
+    files: list[Path] = []
+    if workflow_path != "-":
+        files.append(Path(workflow_path))
+    if manifest_path is not None:
+        files.append(Path(manifest_path))
+        manifest = parse_wasm_manifest(read_document_text(manifest_path), manifest_path)
+        files.extend(entry.component for entry in manifest.entries)
+    base_dir = base_dir_of(workflow_path)
+    for node in bound.nodes.values():
+        scheme, _, rest = (node.reference or "").partition(":")
+        if scheme == "wasm" and rest:
+            files.append(base_dir / rest)
+        elif scheme == "python" and rest:
+            module = sys.modules.get(rest.partition(":")[0])
+            source = getattr(module, "__file__", None)
+            if isinstance(source, str):
+                files.append(Path(source))
+    return files

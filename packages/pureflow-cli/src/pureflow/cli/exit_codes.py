@@ -4,11 +4,13 @@
 code meaning
 ==== =====================================================================
 0    success (for ``run``: the workflow completed)
-1    an error before or around the run: bad input, unreadable file, bad binding
+1    an error before or around the run: bad input, unreadable file, bad binding,
+     metadata that could not be written (the file ends on its last complete line)
 2    usage error (unknown option, missing argument)
 3    ``run``: the workflow ran and failed (a node failed, or the watchdog fired)
 4    ``run``: the workflow was cancelled (every error was a cancellation)
-130  ``run``: interrupted by Ctrl-C (SIGINT) or SIGTERM; the metadata file is complete
+130  interrupted by Ctrl-C (SIGINT), at any moment; a metadata file ends on a complete line
+143  interrupted by SIGTERM, likewise
 ==== =====================================================================
 """
 
@@ -22,3 +24,4 @@ USAGE: Final = 2
 RUN_FAILED: Final = 3
 RUN_CANCELLED: Final = 4
 INTERRUPTED: Final = 130
+TERMINATED: Final = 143

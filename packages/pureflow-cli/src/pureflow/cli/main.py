@@ -20,6 +20,7 @@ from pureflow.cli.commands import (
     validate_manifest,
     wasm,
 )
+from pureflow.cli.interrupts import INTERRUPTS, Interrupted
 from pureflow.cli.tracing import TracingFilterError, configure_from_environment, raise_verbosity
 
 
@@ -67,10 +68,18 @@ for command in (
 
 
 def main() -> None:
-    """Console entry point: set up tracing, then run the CLI as ``pureflow``."""
+    """Console entry point: handle SIGINT and SIGTERM (see :mod:`pureflow.cli.interrupts`),
+    set up tracing, then run the CLI as ``pureflow``. A signal outside a run exits with
+    ``128 + signum`` and one line saying so."""
+    INTERRUPTS.install()
     try:
-        configure_from_environment()
-    except TracingFilterError as err:
-        click.echo(f"error: {err}", err=True)
-        raise SystemExit(1) from None
-    cli.main(args=sys.argv[1:], prog_name="pureflow")
+        try:
+            configure_from_environment()
+        except TracingFilterError as err:
+            click.echo(f"error: {err}", err=True)
+            raise SystemExit(1) from None
+        cli.main(args=sys.argv[1:], prog_name="pureflow")
+    except Interrupted as stop:
+        with INTERRUPTS.deferred():
+            click.echo(str(stop), err=True)
+        raise SystemExit(stop.exit_code) from None

@@ -1,9 +1,13 @@
-"""Running a workflow from the CLI: an event loop, and Ctrl-C as cooperative cancellation.
+"""Running a workflow from the CLI: an event loop, and signals as cancellation.
 
-The first SIGINT (or SIGTERM) cancels the run's token with the reason
-``interrupted by SIGINT``: every node ends at its next port operation with its terminal
-record, and the run returns a ``cancelled`` summary. A second signal cancels the tasks
-outright (each node still records ``node_cancelled``).
+The run routes SIGINT and SIGTERM (:mod:`pureflow.cli.interrupts`): the first cancels the
+run's token with the reason ``interrupted by SIGINT`` (or ``SIGTERM``): every node ends at
+its next port operation with its terminal record, and the run returns a ``cancelled``
+summary. A second signal cancels the tasks outright (each node still records
+``node_cancelled``). The handler runs in the main thread, which is the event loop's: it
+hands the cancellation to the loop (``call_soon_threadsafe``), so it acts as soon as the
+loop turns; if node code has held the loop past the loop monitor's threshold, the handler
+also raises a cancellation into that code, so Ctrl-C acts at once there too.
 
 The run itself is :func:`pureflow.engine.run`, with the live progress display (if any) as
 its ``on_progress`` callback.
@@ -11,14 +15,18 @@ its ``on_progress`` callback.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from dataclasses import dataclass
 from functools import partial
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import anyio
-from pureflow.core import ExecutionMetadata, MetadataSink
+from pureflow.cli.interrupts import INTERRUPTS
+from pureflow.core import CancellationError, ExecutionMetadata, MetadataSink
 from pureflow.engine import ExecutorRegistry, RunHandle, RunPolicy, RunSummary, run
+from pureflow.engine.loop_monitor import blocked_node_at
 from pureflow.workflow import WorkflowDefinition
 
 if TYPE_CHECKING:
@@ -28,7 +36,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
     summary: RunSummary
-    interrupted: bool
+    signum: int | None
+    """The first signal that interrupted the run (``None``: it was not interrupted)."""
 
 
 async def _run(
@@ -41,20 +50,23 @@ async def _run(
     progress: RunProgress | None = None,
 ) -> RunOutcome:
     handle = RunHandle()
-    interrupted = False
-    async with anyio.create_task_group() as group:
+    loop = asyncio.get_running_loop()
+    signals: list[int] = []
 
-        async def watch_signals() -> None:
-            nonlocal interrupted
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for signum in signals:
-                    if interrupted:
-                        handle.abort()
-                        return
-                    interrupted = True
-                    handle.cancel(f"interrupted by {signal.Signals(signum).name}")
+    def route(signum: int, frame: FrameType | None) -> None:
+        signals.append(signum)
+        reason = f"interrupted by {signal.Signals(signum).name}"
+        if len(signals) == 1:
+            loop.call_soon_threadsafe(handle.cancel, reason)
+        else:
+            loop.call_soon_threadsafe(handle.abort)
+        # Node code holding the event loop would delay all of that until it lets go:
+        # stop it where it is (the handler runs in its frame).
+        block = blocked_node_at(frame)
+        if block is not None:
+            raise CancellationError(f"{reason} while {block.message}")
 
-        group.start_soon(watch_signals)
+    with INTERRUPTS.routed(route):
         summary = await run(
             workflow,
             registry,
@@ -64,8 +76,7 @@ async def _run(
             execution=execution,
             cancellation=handle,
         )
-        group.cancel_scope.cancel()
-    return RunOutcome(summary, interrupted)
+    return RunOutcome(summary, signals[0] if signals else None)
 
 
 def run_interruptibly(

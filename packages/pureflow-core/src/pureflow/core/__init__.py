@@ -133,6 +133,8 @@ from pureflow.core.metadata import (
     RuleEvalRecord,
     TieredMetadataPolicy,
     TieredMetadataSink,
+    WarningRecord,
+    WarningRecordKind,
     encode_json_line,
     sink_records_data,
 )
@@ -270,6 +272,8 @@ __all__ = [
     "TieredMetadataSink",
     "ValidationError",
     "ValidationErrorKind",
+    "WarningRecord",
+    "WarningRecordKind",
     "WiredEdge",
     "Wiring",
     "YieldBudget",

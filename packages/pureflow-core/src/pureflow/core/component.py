@@ -600,7 +600,10 @@ def import_object(reference: str, *, base_dir: str | os.PathLike[str] | None = N
             f"importing module `{module_name}` raised {type(err).__name__}: {err}",
             err,
         ) from err
-    except Exception as err:
+    except (Exception, SystemExit, KeyboardInterrupt) as err:
+        # A module that calls sys.exit() or raises KeyboardInterrupt while it is imported
+        # is a broken component, not a request to end the program (the CLI handles real
+        # signals without KeyboardInterrupt).
         raise ImportReferenceError(
             "raised",
             reference,

@@ -11,6 +11,9 @@ from typing import Any
 from pureflow.core import DEFAULT_EDGE_CAPACITY
 from pureflow.workflow import CyclePolicy
 
+DEFAULT_LOOP_BLOCK_SECONDS = 1.0
+"""Seconds the event loop may stand still before the run names the node holding it."""
+
 
 class FailurePolicy(enum.Enum):
     """What the supervisor does when a node fails.
@@ -39,13 +42,17 @@ class RunPolicy:
       applies to the others. A node over its limit fails with ``CDT-EXEC-001``.
     * ``default_capacity``: the capacity of edges that do not set one (1, as the
       original).
-    * ``grace_seconds``: after the watchdog or the deadlock detector fires and requests
-      cancellation, how long nodes get to end on their own before their tasks are
-      cancelled.
+    * ``grace_seconds``: once cancellation is requested (a signal, a failure under
+      fail-fast, the watchdog, the deadlock detector, a handle's ``cancel()``), how long
+      nodes get to end on their own before their tasks are cancelled.
     * ``detect_deadlocks``: stop the run the moment every live node is blocked in a port
       operation and nothing can move a packet (default
       on; see :mod:`pureflow.core.liveness`). The watchdog is still the tool for nodes
       stuck outside ports (external I/O, sleeps).
+    * ``loop_block_seconds``: name the node whose code holds the event loop this long
+      (a warning, a ``warning`` record, ``RunSummary.warnings``; with a watchdog, a node
+      holding it past ``watchdog_seconds`` fails); ``None`` switches the monitor off
+      (see :mod:`pureflow.engine.loop_monitor`).
     """
 
     cycles: CyclePolicy | None = None
@@ -56,8 +63,11 @@ class RunPolicy:
     default_capacity: int = DEFAULT_EDGE_CAPACITY
     grace_seconds: float = 1.0
     detect_deadlocks: bool = True
+    loop_block_seconds: float | None = DEFAULT_LOOP_BLOCK_SECONDS
 
     def __post_init__(self) -> None:
+        if self.loop_block_seconds is not None and not self.loop_block_seconds > 0:
+            raise ValueError("loop_block_seconds must be > 0 (or None)")
         if self.watchdog_seconds is not None and self.watchdog_seconds < 0:
             raise ValueError("watchdog_seconds must be >= 0")
         if isinstance(self.default_capacity, bool) or self.default_capacity < 1:

@@ -97,6 +97,9 @@ class RunSummary:
     node_errors: dict[str, PureflowError] = field(default_factory=dict)
     first_error_node: str | None = None
     """The node whose error is ``first_error`` (``None`` for a workflow-level error)."""
+    warnings: list[str] = field(default_factory=list)
+    """One line each: what the run survived but should be fixed (a node that blocked
+    the event loop); also written as ``warning`` records."""
     node_usage: dict[str, dict[str, int]] = field(default_factory=dict)
     """Per node id, the counters its executor reported (:class:`ReportsUsage`), such as a
     WebAssembly node's ``fuel``; nodes that report nothing are absent."""
@@ -168,4 +171,7 @@ class RunSummary:
             "deadlock_diagnostic": (
                 None if self.deadlock_diagnostic is None else self.deadlock_diagnostic.to_json()
             ),
-        } | ({"node_usage": dict(self.node_usage)} if self.node_usage else {})
+        } | (
+            ({"node_usage": dict(self.node_usage)} if self.node_usage else {})
+            | ({"warnings": list(self.warnings)} if self.warnings else {})
+        )

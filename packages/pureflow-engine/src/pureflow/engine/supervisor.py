@@ -15,8 +15,9 @@ The run proceeds in this order:
 5. the deadlock detector (on by default) fails the run the moment every live node is
    blocked on a port and nothing can move a packet (:mod:`pureflow.core.liveness`); the
    watchdog (if enabled) fails it when nothing progresses for a while (nodes stuck
-   outside ports). Either records the diagnostic, cancels the token, and after
-   ``grace_seconds`` cancels whatever still runs;
+   outside ports). Either records the diagnostic and cancels the token;
+   whatever cancelled the token, nodes still running ``grace_seconds`` later have their
+   tasks cancelled (each still records ``node_cancelled``);
 6. the summary counts every outcome and the packets that moved.
 """
 
@@ -42,14 +43,18 @@ from pureflow.core import (
     LifecycleEventKind,
     LifecycleHook,
     LifecycleRecord,
+    MetadataError,
     MetadataSink,
     NodeContext,
     NodeExecutor,
     PureflowError,
+    WarningRecord,
+    WarningRecordKind,
 )
 from pureflow.core.liveness import LivenessMonitor, NodeFlow
 from pureflow.core.metadata.records import EdgeStatisticsKind
 from pureflow.engine.backend import ExecutionBackend, NodeTask, RunningEdges
+from pureflow.engine.loop_monitor import LoopBlock, LoopMonitor
 from pureflow.engine.policy import FailurePolicy, RunPolicy
 from pureflow.engine.registry import ExecutorRegistry
 from pureflow.engine.run_log import log_run_finished, log_run_started, with_run_logging
@@ -181,6 +186,7 @@ class Supervisor:
                 if self._aborted:
                     group.cancel_scope.cancel()
                 async with anyio.create_task_group() as watchers:
+                    watchers.start_soon(self._stop_after_cancellation)
                     if self.policy.watchdog_seconds is not None:
                         watchers.start_soon(self._watchdog)
                     if self.policy.detect_deadlocks:
@@ -190,6 +196,13 @@ class Supervisor:
                     every = getattr(self.sink, "statistics_seconds", None)
                     if every is not None:
                         watchers.start_soon(self._edge_statistics, float(every))
+                    if self.policy.loop_block_seconds is not None:
+                        monitor = LoopMonitor(
+                            self.policy.loop_block_seconds,
+                            limit=self.policy.watchdog_seconds,
+                            on_block=self._loop_blocked,
+                        )
+                        watchers.start_soon(monitor.watch)
                     async with anyio.create_task_group() as nodes:
                         for (node, executor), ctx, flow in zip(
                             self.plan, contexts, flows, strict=True
@@ -201,7 +214,10 @@ class Supervisor:
             self.summary.observed_message_count = edges.messages_moved()
             if getattr(self.sink, "statistics_seconds", None) is not None:
                 self._write_statistics(EdgeStatisticsKind.FINAL)
-            edges.close_all()
+            try:
+                edges.close_all()  # ports of nodes that never ran: their drops recorded
+            except PureflowError:  # the sink failed: that error is already the run's
+                _log.debug("closing the edges after the run failed", exc_info=True)
             self.finished = True
         log_run_finished(self.summary, self.execution)
         return self.summary
@@ -288,9 +304,37 @@ class Supervisor:
         except Exception:
             _log.warning("metadata sink failed to record workflow_failed", exc_info=True)
 
+    def _loop_blocked(self, block: LoopBlock) -> None:
+        """A node's code held the event loop (the loop monitor saw it): a warning in the
+        summary and a ``warning`` record (a sink failure here is logged, not raised)."""
+        self.summary.warnings.append(block.message)
+        if self.sink is None:
+            return
+        try:
+            self.sink.record(
+                WarningRecord(
+                    WarningRecordKind.EVENT_LOOP_BLOCKED,
+                    self.workflow.id,
+                    self.execution,
+                    node_id=block.node_id,
+                    message=block.message,
+                    location=block.location,
+                    seconds=block.seconds,
+                )
+            )
+        except Exception:
+            _log.warning("metadata sink failed to record a warning", exc_info=True)
+
     def _observe_scheduled(self, ctx: NodeContext) -> None:
         if self.sink is not None:
-            self.sink.record(LifecycleRecord(LifecycleEventKind.NODE_SCHEDULED, ctx))
+            try:
+                self.sink.record(LifecycleRecord(LifecycleEventKind.NODE_SCHEDULED, ctx))
+            except MetadataError as err:
+                # The run cannot keep its records: it fails with that error (each node
+                # then fails to record its start, and ends at once).
+                if self.summary.first_error is None:
+                    self.summary.record_workflow_error(err)
+                    self.cancellation.cancel(f"metadata cannot be written: {err}")
         if self.hook is not None:
             self.hook.observe(LifecycleEvent(LifecycleEventKind.NODE_SCHEDULED, ctx))
 
@@ -305,18 +349,20 @@ class Supervisor:
         timeout = self.policy.watchdog_seconds
         assert timeout is not None
         await watch_progress(timeout, self._progress, self._stalled)
-        await self._stop_stragglers()
 
     async def _deadlock_watch(self) -> None:
         """Wait for the liveness monitor's signal and stop the run."""
         assert self._deadlocked is not None
         await self._deadlocked.wait()
         self._fail_stuck(detected_by="deadlock_detector")
-        await self._stop_stragglers()
 
-    async def _stop_stragglers(self) -> None:
-        """After a stuck run was cancelled: give nodes ``grace_seconds`` to end, then
-        cancel whatever still runs."""
+    async def _stop_after_cancellation(self) -> None:
+        """Once the run's token is cancelled, for whatever reason (a signal, a failure
+        under fail-fast, the watchdog, a deadlock, :meth:`cancel`), give nodes
+        ``grace_seconds`` to end at their next port operation, then cancel the tasks of
+        those that did not (a node asleep or awaiting something outside its ports), so a
+        cancelled run always ends."""
+        await self.cancellation.token.wait()
         assert self._all_finished is not None
         with anyio.move_on_after(self.policy.grace_seconds):
             await self._all_finished.wait()

@@ -108,6 +108,10 @@ def _cards(run: RunData) -> str:
     notes = []
     if run.unreadable:
         notes.append(f"{run.unreadable:,} lines were not metadata records and were skipped.")
+    if run.truncated_line:
+        notes.append(
+            "The last line was cut short (the run stopped while writing it) and was skipped."
+        )
     if len(run.execution_ids) > 1:
         notes.append(
             "The metadata holds several executions ("

@@ -104,6 +104,7 @@ class RunData:
     record_types: Counter[str] = field(default_factory=Counter)
     records: int = 0
     unreadable: int = 0
+    truncated_line: bool = False  # the last line was cut short (a run stopped mid-write)
     dropped_without_edge: int = 0
     first_time: float | None = None
     last_time: float | None = None

@@ -5,6 +5,9 @@ buckets: each covers a run of record numbers of the same width and keeps the fir
 record number and time it saw, the deepest and the last depth. When the buckets are
 used up, neighbours merge pairwise and the width doubles, so a million samples and a
 hundred cost the same memory and the chart still shows every peak (a bucket's maximum).
+
+Samples that fall in one stretch of the current width can be added at once
+(:meth:`DepthSeries.add_stretch`): the file reader does so where samples are dense.
 """
 
 from __future__ import annotations
@@ -54,6 +57,17 @@ class DepthSeries:
                     return
         start = position - position % self.width
         points.append(Bucket(start, time, depth, depth))
+
+    def add_stretch(
+        self, position: int, peak: int, last: int, count: int, time: float | None = None
+    ) -> None:
+        """``count`` samples at once, the same as adding them one by one: the first at
+        record number ``position`` (with ``time``), the others after it but within the
+        stretch of :attr:`width` records that holds it; ``peak`` is their deepest depth and
+        ``last`` the depth of the last one."""
+        self.add(position, peak, time)
+        self.samples += count - 1
+        self.points[-1].last = last
 
     def _halve(self) -> None:
         """Double the width: merge the buckets that now share one."""

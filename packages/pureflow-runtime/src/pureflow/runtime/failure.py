@@ -21,7 +21,7 @@ import sysconfig
 import traceback
 from functools import cache
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 
 from pureflow.core import ExecutionError
 
@@ -33,8 +33,9 @@ def _library_roots() -> tuple[str, ...]:
     return tuple(os.path.realpath(root) + os.sep for root in roots)
 
 
-def _is_user_frame(tb: TracebackType) -> bool:
-    frame = tb.tb_frame
+def is_user_code(frame: FrameType) -> bool:
+    """Whether ``frame`` runs the user's code: not Pureflow's, not the standard library's
+    or an installed package's."""
     module = frame.f_globals.get("__name__", "")
     if module == "pureflow" or module.startswith("pureflow."):
         return False
@@ -49,7 +50,7 @@ def user_frame(error: BaseException) -> traceback.FrameSummary | None:
     tb = error.__traceback__
     found: TracebackType | None = None
     while tb is not None:
-        if _is_user_frame(tb):
+        if is_user_code(tb.tb_frame):
             found = tb
         tb = tb.tb_next
     if found is None:
@@ -66,6 +67,12 @@ def display_path(filename: str) -> str:
         return filename
 
 
+def code_location(filename: str, lineno: int, function: str) -> str:
+    """``file:line, in function``, the file relative to the working directory when it is
+    under it (how every message names a line of the user's code)."""
+    return f"{display_path(filename)}:{lineno}, in {function}"
+
+
 def describe(error: BaseException) -> str:
     """``Type: message (at file:line, in function)`` for ``error``."""
     text = str(error)
@@ -76,7 +83,7 @@ def describe(error: BaseException) -> str:
     frame = user_frame(error)
     if frame is None:
         return head
-    return f"{head} (at {display_path(frame.filename)}:{frame.lineno}, in {frame.name})"
+    return f"{head} (at {code_location(frame.filename, frame.lineno or 0, frame.name)})"
 
 
 def node_code_error(error: BaseException) -> ExecutionError:

@@ -8,7 +8,9 @@ The order of effects is part of the contract (the engine and tests depend on it)
 3. ``await executor.run(ctx, inputs, outputs)``, bounded by ``time_limit`` if given;
 4. if the node raised, call ``on_error(error)`` synchronously, *before* the ports close,
    so a supervisor can request cancellation before downstream nodes see end of stream;
-5. close outputs and inputs (always: success, error, timeout, or host cancellation);
+5. close outputs and inputs (always: success, error, timeout, or host cancellation); a
+   failure while closing (a metadata sink that cannot write the closing records) fails
+   a node that had not failed, and is then passed to ``on_error`` too;
 6. on success observe ``node_completed``; a failing observation becomes the outcome.
    On error write ``error/node_failed`` and observe ``node_cancelled`` (for a
    :class:`~pureflow.core.CancellationError`) or ``node_failed``; observation failures
@@ -129,9 +131,16 @@ def _record_failure(
         ctx.logger.debug("lifecycle observation failed on %s", kind.value, exc_info=True)
 
 
-def _close(inputs: PortsIn, outputs: PortsOut) -> None:
-    outputs.close()
-    inputs.close()
+def _close(inputs: PortsIn, outputs: PortsOut) -> PureflowError | None:
+    """Close both port sets, even when the first fails (a metadata sink that cannot
+    write fails the records that closing writes); return the first failure."""
+    failure: PureflowError | None = None
+    for ports in (outputs, inputs):
+        try:
+            ports.close()
+        except PureflowError as err:
+            failure = failure or err
+    return failure
 
 
 def _format_seconds(seconds: float) -> str:
@@ -194,7 +203,7 @@ async def _run_node(
     try:
         _observe(LifecycleEventKind.NODE_STARTED, ctx, sink, hook)
     except PureflowError as err:
-        _close(inputs, outputs)
+        _close(inputs, outputs)  # the start already failed: that is the error to report
         return NodeOutcome.of_error(err, started=False)
 
     error: PureflowError | None = None
@@ -209,7 +218,7 @@ async def _run_node(
         host_error = CancellationError("cancelled by host")
         if on_error is not None:
             on_error(host_error)
-        _close(inputs, outputs)
+        _close(inputs, outputs)  # cancelled either way: a close failure adds nothing
         _record_failure(host_error, ctx, sink, hook)  # synchronous: cancellation cannot cut it
         raise
     except BaseException as raised:
@@ -226,7 +235,11 @@ async def _run_node(
 
     if error is not None and on_error is not None:
         on_error(error)
-    _close(inputs, outputs)
+    closing = _close(inputs, outputs)
+    if error is None and closing is not None:
+        error = closing
+        if on_error is not None:
+            on_error(error)
     if error is not None:
         _record_failure(error, ctx, sink, hook)
         return NodeOutcome.of_error(error)

@@ -14,6 +14,7 @@ Two shapes cover what cannot be an ``async`` function:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
@@ -32,6 +33,7 @@ from pureflow.core import (
     PortsOut,
 )
 from pureflow.core.liveness import current_flow
+from pureflow.runtime.process_worker import apply_all
 from pureflow.types import PortId
 
 
@@ -137,11 +139,6 @@ def in_thread(function: BlockingNodeFunction) -> ThreadNodeExecutor:
     return ThreadNodeExecutor(function)
 
 
-def _apply_all(function: Callable[[Any], Any], values: list[Any]) -> list[Any]:
-    """Worker-process side: apply ``function`` to each value (module-level for pickling)."""
-    return [function(value) for value in values]
-
-
 def _rebuild(kind: PayloadKind, value: Any) -> PacketPayload:
     if kind is PayloadKind.BYTES:
         return PacketPayload.bytes(value)
@@ -157,7 +154,13 @@ class ProcessMapExecutor:
     ``batch_size`` payload values crosses to the process pool once; results are sent on
     ``output_port`` in input order, each keeping its input packet's message id, with the
     same payload kind as the input (bytes in, bytes out; control in, control out).
-    Cancellation is observed between batches; a batch already in a worker finishes first.
+
+    Cancellation: when the run is cancelled, a batch already in a worker gets the run's
+    grace period (``RunPolicy.grace_seconds``) to finish; then the node's task is
+    cancelled, which kills the worker process, and the node ends as cancelled. Host
+    cancellation (a second Ctrl-C, an abort) kills it at once. A worker
+    never outlives the run's process, even one killed with ``kill -9``, and leaves Ctrl-C
+    to the run (see :mod:`pureflow.runtime.process_worker`).
     """
 
     __slots__ = ("batch_size", "function", "input_port", "output_port")
@@ -188,11 +191,18 @@ class ProcessMapExecutor:
         while batch := await source.recv_many(self.batch_size):
             kinds = [packet.payload.kind for packet in batch]
             values = [packet.payload.value for packet in batch]
-            results = await anyio.to_process.run_sync(_apply_all, self.function, values)
+            results = await self._in_worker(values)
             await sink.send_many(
                 sink.packet(_rebuild(kind, result), message_id=packet.message_id)
                 for packet, kind, result in zip(batch, kinds, results, strict=True)
             )
+
+    async def _in_worker(self, values: list[Any]) -> list[Any]:
+        """One batch in a worker process; cancelling the calling task kills the worker
+        (the run does so ``grace_seconds`` after cancellation is requested)."""
+        return await anyio.to_process.run_sync(
+            apply_all, self.function, values, os.getpid(), cancellable=True
+        )
 
     def __repr__(self) -> str:
         return f"ProcessMapExecutor({getattr(self.function, '__qualname__', self.function)!r})"

@@ -20,6 +20,7 @@ from pureflow.types.files import (
     InputFileRefused,
     ReadLimit,
     check_input_file,
+    open_input_file,
     read_input_file,
     read_input_stream,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "ReadLimit",
     "WorkflowId",
     "check_input_file",
+    "open_input_file",
     "read_input_file",
     "read_input_stream",
     "validate_identifier",

@@ -137,8 +137,8 @@ def _too_large(path: str, limit: ReadLimit, size: int) -> InputFileRefused:
     )
 
 
-def _regular_size(fd: int, path: str, limit: ReadLimit, maximum: int) -> int:
-    """The size of the open file ``fd``, or why it is not read."""
+def _regular_size(fd: int, path: str, limit: ReadLimit | None, maximum: int) -> int:
+    """The size of the open file ``fd``, or why it is not read (no ``limit``: any size)."""
     info = os.fstat(fd)
     if stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
@@ -146,7 +146,7 @@ def _regular_size(fd: int, path: str, limit: ReadLimit, maximum: int) -> int:
         raise InputFileRefused(
             path, f"not a regular file but {_kind(info.st_mode)} (only regular files are read)"
         )
-    if info.st_size > maximum:
+    if limit is not None and info.st_size > maximum:
         raise _too_large(path, limit, maximum)
     return info.st_size
 
@@ -170,6 +170,25 @@ def check_input_file(path: str | os.PathLike[str], limit: ReadLimit) -> None:
     size is over the limit. For a reader that must read the file itself."""
     fd, _size, _maximum = _open_regular(os.fspath(path), limit)
     os.close(fd)
+
+
+def open_input_file(path: str | os.PathLike[str], *, buffered: bool = True) -> BinaryIO:
+    """The regular file at ``path``, opened for reading in binary, with no size limit:
+    for a file read as a stream in bounded memory (a run's metadata file). It is opened
+    without blocking and judged from ``fstat`` like :func:`read_input_file`'s files, then
+    read blocking; ``buffered=False`` gives the raw file (for a reader of large blocks,
+    which a buffer would only copy). Raises :class:`InputFileRefused` (not a regular
+    file) or ``OSError`` (cannot be opened; a folder is ``IsADirectoryError``)."""
+    path_text = os.fspath(path)
+    fd = os.open(path_text, _OPEN_FLAGS)
+    try:
+        _regular_size(fd, path_text, None, 0)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=-1 if buffered else 0)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def read_input_file(path: str | os.PathLike[str], limit: ReadLimit) -> bytes:

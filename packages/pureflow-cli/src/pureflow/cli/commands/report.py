@@ -43,6 +43,12 @@ def command(*, metadata: str, workflow: str | None, output: Path | None) -> None
     require_report()
     definition = None if workflow is None else load(workflow)
     run = read_with_progress(metadata)
+    if run.truncated_line:
+        click.echo(
+            f"warning: the last line of `{metadata}` was cut short (the run stopped while "
+            "writing it) and was skipped",
+            err=True,
+        )
     target = output if output is not None else Path(metadata).with_suffix(".html")
     write_report(run, definition, target)
     click.echo(f"wrote `{target}`: {run.records:,} records, status {run.status}")

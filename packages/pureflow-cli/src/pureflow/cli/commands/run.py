@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     "run",
     help=(
         "Run a workflow and write metadata JSONL. METADATA is a file path, `-` for stdout, "
-        "or omitted for none. Exit codes: 0 completed, 1 error before the run, 3 failed, "
-        "4 cancelled, 130 interrupted."
+        "or omitted for none. Exit codes: 0 completed, 1 error before the run (or metadata "
+        "that could not be written), 3 failed, 4 cancelled, 130 interrupted by SIGINT, 143 "
+        "by SIGTERM."
     ),
 )
 @click.option("--json", "as_json", is_flag=True, help="Emit a machine-facing JSON summary.")
@@ -107,8 +108,9 @@ def command(
     report_path: Path | None,
 ) -> None:
     """Run WORKFLOW; nodes without a ``component`` run the original's demo executor."""
-    from pureflow.cli.binding import bind
-    from pureflow.cli.metadata_output import MetadataOutput, parse_tier
+    from pureflow.cli.binding import bind, input_files
+    from pureflow.cli.interrupts import INTERRUPTS
+    from pureflow.cli.metadata_output import MetadataOutput, parse_tier, refuse_overwriting
     from pureflow.cli.progress import RunProgress, live_progress_wanted
     from pureflow.cli.supervise import run_interruptibly
     from pureflow.core import ExecutionMetadata
@@ -124,6 +126,9 @@ def command(
     tier = parse_tier(metadata_tier)
     definition = load(workflow)
     registry = bind(definition, workflow, manifest_path=manifest_path)
+    inputs = input_files(registry, workflow, manifest_path)
+    refuse_overwriting(metadata, inputs, "metadata")
+    refuse_overwriting(report_path, inputs, "the report")
     policy = RunPolicy(
         watchdog_seconds=watchdog_seconds,
         failure=FailurePolicy.FAIL_FAST
@@ -141,27 +146,47 @@ def command(
             definition, registry, execution, policy, output.sink, progress=progress
         )
     finally:
-        output.close()
-    summary = outcome.summary
-    if as_json:
-        echo_text(pretty_json(_json_report(definition, summary, output.label, output.record_count)))
-    else:
-        text = _text_report(definition, summary, output.label, output.record_count)
-        click.echo(text, nl=False, err=metadata == "-")
-        _report_errors(summary, show_traceback=show_traceback)
-    if live_report is not None and report_path is not None:
-        from pureflow.cli.run_report import write_report
+        with INTERRUPTS.deferred():
+            output.close()
+    with INTERRUPTS.deferred():
+        summary = outcome.summary
+        if as_json:
+            report = _json_report(definition, summary, output.label, output.record_count)
+            echo_text(pretty_json(report))
+        else:
+            text = _text_report(definition, summary, output.label, output.record_count)
+            click.echo(text, nl=False, err=metadata == "-")
+            _report_errors(summary, output.failure_line(), show_traceback=show_traceback)
+        for warning in [*summary.warnings, *output.warnings]:
+            click.echo(f"warning: {warning}", err=True)
+        if live_report is not None and report_path is not None:
+            from pureflow.cli.run_report import write_report
 
-        write_report(live_report.run, definition, report_path)
-    raise SystemExit(_exit_code(summary, interrupted=outcome.interrupted))
+            write_report(live_report.run, definition, report_path)
+    raise SystemExit(
+        _exit_code(
+            summary,
+            signal_exit=None if outcome.signum is None else 128 + outcome.signum,
+            metadata_failed=output.failure is not None,
+        )
+    )
 
 
-def _report_errors(summary: RunSummary, *, show_traceback: bool) -> None:
+def _report_errors(
+    summary: RunSummary, metadata_failure: str | None, *, show_traceback: bool
+) -> None:
     """``error: node `x`: ...`` on stderr, then either every traceback of node code that
-    raised (``--traceback``) or one line saying how to get them."""
+    raised (``--traceback``) or one line saying how to get them. When the metadata could
+    not be written, that is the error line (the nodes failed because of it)."""
     import traceback
 
+    from pureflow.core import MetadataError
+
     error = summary.first_error
+    if metadata_failure is not None:
+        click.echo(f"error: {metadata_failure}", err=True)
+        if error is None or isinstance(error, MetadataError):
+            return
     if error is None:
         return
     where = f"node `{summary.first_error_node}`: " if summary.first_error_node else ""
@@ -184,11 +209,13 @@ def _report_errors(summary: RunSummary, *, show_traceback: bool) -> None:
         click.echo("".join(traceback.format_exception(cause)).rstrip("\n"), err=True)
 
 
-def _exit_code(summary: RunSummary, *, interrupted: bool) -> int:
+def _exit_code(summary: RunSummary, *, signal_exit: int | None, metadata_failed: bool) -> int:
     from pureflow.engine import TerminalState
 
-    if interrupted:
-        return exit_codes.INTERRUPTED
+    if signal_exit is not None:
+        return signal_exit
+    if metadata_failed:
+        return exit_codes.ERROR
     state = summary.terminal_state
     if state is TerminalState.COMPLETED:
         return exit_codes.OK

@@ -4,12 +4,15 @@ recorders through which ports write them.
 * :mod:`pureflow.core.metadata.records`: the record types (execution context,
   lifecycle, message, queue pressure, error, external effect, rule evaluation, edge
   statistics) with the exact JSON of the original and a tier each (control or data);
-* :mod:`pureflow.core.metadata.sinks`: where records go (null, in-memory, JSONL file,
-  tiered, composite);
+* :mod:`pureflow.core.metadata.sinks`: where records go (null, in-memory, tiered,
+  composite);
+* :mod:`pureflow.core.metadata.jsonl`: the JSON Lines file sink, and what it promises
+  about what is on disk;
 * :mod:`pureflow.core.metadata.recorders`: what a sink gives each port to record its
   operations with (record objects, or finished JSONL lines).
 """
 
+from pureflow.core.metadata.jsonl import DEFAULT_FLUSH_INTERVAL, JsonlMetadataSink
 from pureflow.core.metadata.recorders import (
     JsonlRecorder,
     PortInfo,
@@ -36,12 +39,13 @@ from pureflow.core.metadata.records import (
     QueuePressureKind,
     QueuePressureRecord,
     RuleEvalRecord,
+    WarningRecord,
+    WarningRecordKind,
     encode_json_line,
 )
 from pureflow.core.metadata.sinks import (
     CompositeMetadataSink,
     InMemoryMetadataSink,
-    JsonlMetadataSink,
     MetadataSink,
     NullMetadataSink,
     TieredMetadataPolicy,
@@ -50,6 +54,7 @@ from pureflow.core.metadata.sinks import (
 )
 
 __all__ = [
+    "DEFAULT_FLUSH_INTERVAL",
     "EDGE_STATISTICS_FIELDS",
     "FORBIDDEN_KEYS",
     "CompositeMetadataSink",
@@ -79,6 +84,8 @@ __all__ = [
     "RuleEvalRecord",
     "TieredMetadataPolicy",
     "TieredMetadataSink",
+    "WarningRecord",
+    "WarningRecordKind",
     "encode_json_line",
     "port_recorder",
     "sink_records_data",

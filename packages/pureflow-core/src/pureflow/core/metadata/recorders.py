@@ -59,7 +59,7 @@ from pureflow.workflow import PortDirection
 
 if TYPE_CHECKING:
     from pureflow.core.edges.protocol import EdgeItem
-    from pureflow.core.metadata.sinks import JsonlMetadataSink
+    from pureflow.core.metadata.jsonl import JsonlMetadataSink
 
 _encode_str: Any = encode_basestring  # json.dumps's string encoder (ensure_ascii=False)
 _QP_TAIL: Final = QUEUE_PRESSURE_LINE_TAIL

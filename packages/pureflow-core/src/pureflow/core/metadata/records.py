@@ -366,7 +366,7 @@ class QueuePressureRecord(MetadataRecord):
 #
 # A queue-pressure line is ``head + queued_count + QUEUE_PRESSURE_LINE_TAIL``; a message
 # line is ``head + encoded message id + tail``. Ports cache the fragments (keyed on what
-# they depend on) and hand finished lines to a JSONL sink (``JsonlMetadataSink._line``).
+# they depend on) and hand finished lines to a JSONL sink (``JsonlMetadataSink.write_lines``).
 
 QUEUE_PRESSURE_LINE_TAIL: Final = ',"record_type":"queue_pressure"}\n'
 
@@ -530,6 +530,58 @@ class ErrorRecord(MetadataRecord):
             "kind": str(self.kind),
             "node_id": None if self._node_id is None else str(self._node_id),
             "record_type": self.record_type,
+            "workflow_id": str(self.workflow_id),
+        }
+
+
+class WarningRecordKind(enum.StrEnum):
+    EVENT_LOOP_BLOCKED = "event_loop_blocked"
+
+
+class WarningRecord(MetadataRecord):
+    """Something the run survived but the user should fix.
+
+    ``{"execution", "kind" ("event_loop_blocked"), "location" (``file:line`` of the node's
+    code, or null), "message", "node_id" (or null), "record_type":"warning", "seconds"
+    (how long, 0.001 s resolution), "workflow_id"}``. Not in the original; control tier.
+    """
+
+    __slots__ = ("_node_id", "execution", "kind", "location", "message", "seconds", "workflow_id")
+    record_type = "warning"
+    tier = MetadataTier.CONTROL
+
+    def __init__(
+        self,
+        kind: WarningRecordKind,
+        workflow_id: WorkflowId,
+        execution: ExecutionMetadata,
+        *,
+        node_id: str | None,
+        message: str,
+        location: str | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        self.kind = kind
+        self.workflow_id = workflow_id
+        self.execution = execution
+        self._node_id = node_id
+        self.message = message
+        self.location = location
+        self.seconds = seconds
+
+    @property
+    def node_id(self) -> str | None:
+        return self._node_id
+
+    def to_json_value(self) -> dict[str, Any]:
+        return {
+            "execution": self.execution.to_json_value(),
+            "kind": str(self.kind),
+            "location": self.location,
+            "message": self.message,
+            "node_id": self._node_id,
+            "record_type": self.record_type,
+            "seconds": None if self.seconds is None else round(self.seconds, 3),
             "workflow_id": str(self.workflow_id),
         }
 

@@ -14,9 +14,8 @@ attached.
 
 * :class:`NullMetadataSink`: discards everything (``enabled = False``);
 * :class:`InMemoryMetadataSink`: a list with query helpers, for tests and tools;
-* :class:`JsonlMetadataSink`: streams canonical JSONL to a path or a binary stream
-  through a bounded buffer; flushes every N records or N bytes, on :meth:`flush` and on
-  :meth:`close`; never holds a whole run in memory;
+* :class:`~pureflow.core.metadata.jsonl.JsonlMetadataSink` (in its own module): streams
+  canonical JSONL to a path or a binary stream through a bounded buffer, durably;
 * :class:`TieredMetadataSink`: forwards control records, and data records according to
   a :class:`TieredMetadataPolicy` (all, control-only (the default), a 1-in-N sample, or
   periodic per-edge statistics instead of per-packet records);
@@ -32,16 +31,11 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from pureflow.core.errors import MetadataError
 from pureflow.core.metadata.recorders import (
-    JsonlRecorder,
     PortInfo,
     PortRecorder,
     RecordRecorder,
@@ -74,7 +68,7 @@ def _timestamp() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class _Stamper:
+class Stamper:
     """Adds the optional ``sequence`` and ``timestamp`` fields."""
 
     __slots__ = ("_next", "active", "sequence_numbers", "timestamps")
@@ -125,7 +119,7 @@ class InMemoryMetadataSink:
     def __init__(self, *, sequence_numbers: bool = False, timestamps: bool = False) -> None:
         self.records: list[MetadataRecord] = []
         self.stamps: list[dict[str, Any]] = []
-        self._stamper = _Stamper(sequence_numbers, timestamps)
+        self._stamper = Stamper(sequence_numbers, timestamps)
 
     def record(self, record: MetadataRecord) -> None:
         self.records.append(record)
@@ -179,161 +173,6 @@ class InMemoryMetadataSink:
 
     def __repr__(self) -> str:
         return f"InMemoryMetadataSink({len(self.records)} records)"
-
-
-class JsonlMetadataSink:
-    """Streams records as canonical JSON lines to a file path or a binary stream.
-
-    Lines are buffered and written (then the stream flushed) every ``flush_records``
-    records or ``flush_bytes`` bytes, whichever comes first, on :meth:`flush`, and on
-    :meth:`close`. The sink never holds more than one buffer. Use it as a context manager
-    (``with JsonlMetadataSink(path) as sink:``) or call :meth:`close` in a ``finally``:
-    close flushes whatever the run's outcome, and closes the stream when the sink opened
-    it (a stream passed in stays open).
-
-    Errors are :class:`MetadataError` (``CDT-META-001``): ``failed to create metadata JSONL
-    file: ...``, ``failed to encode metadata JSONL record: ...`` (a record that cannot be
-    encoded, or a write that fails while recording), ``failed to flush metadata JSONL:
-    ...``. Lines that could not be written are discarded. Thread-safe.
-    """
-
-    def __init__(
-        self,
-        target: str | Path | IO[bytes],
-        *,
-        flush_records: int = 256,
-        flush_bytes: int = 64 * 1024,
-        sequence_numbers: bool = False,
-        timestamps: bool = False,
-    ) -> None:
-        if flush_records < 1 or flush_bytes < 1:
-            raise ValueError("flush_records and flush_bytes must be >= 1")
-        self._owns_stream = isinstance(target, str | Path)
-        if isinstance(target, str | Path):
-            self.path: Path | None = Path(target)
-            try:
-                self._stream: IO[bytes] = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-            except OSError as error:
-                raise MetadataError(f"failed to create metadata JSONL file: {error}") from error
-        else:
-            self.path = None
-            self._stream = target
-        self.flush_records = flush_records
-        self.flush_bytes = flush_bytes
-        # Lines are buffered as text and encoded in one go when drained; ``_buffered_bytes``
-        # counts their UTF-8 size (each line is checked to be encodable when accepted).
-        self._buffer: list[str] = []
-        self._buffered_bytes = 0
-        self._buffered_records = 0
-        self._drained_records = 0
-        self._lock = threading.Lock()
-        self._stamper = _Stamper(sequence_numbers, timestamps)
-        self._closed = False
-
-    @property
-    def record_count(self) -> int:
-        """Records accepted so far."""
-        return self._drained_records + self._buffered_records
-
-    @classmethod
-    def create(cls, path: str | Path, **options: Any) -> JsonlMetadataSink:
-        """Create or truncate ``path`` (the original's constructor name)."""
-        return cls(Path(path), **options)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def record(self, record: MetadataRecord) -> None:
-        try:
-            if self._stamper.active:
-                value = record.to_json_value()
-                with self._lock:
-                    value.update(self._stamper.stamp())
-                line = encode_json_line(value)
-            else:
-                line = record.to_json_line()
-        except (TypeError, ValueError) as error:
-            raise MetadataError(f"failed to encode metadata JSONL record: {error}") from error
-        self.write_lines(line)
-
-    def port_recorder(self, info: PortInfo) -> PortRecorder:
-        """Ports write finished lines (:class:`JsonlRecorder`), unless the sink stamps
-        sequence numbers or timestamps, which it adds per record."""
-        if self._stamper.active:
-            return RecordRecorder(self, info)
-        return JsonlRecorder(self, info)
-
-    def write_lines(self, line: str, count: int = 1) -> None:
-        """Accept finished canonical text: ``count`` records' lines (each ending in
-        ``\\n``), written in order and never split by another caller's records. (What
-        :class:`JsonlRecorder` writes; the lines are not checked, so only hand it lines
-        built by the record types' own fragments.)"""
-        if line.isascii():
-            size = len(line)
-        else:
-            try:
-                size = len(line.encode("utf-8"))
-            except ValueError as error:
-                raise MetadataError(f"failed to encode metadata JSONL record: {error}") from error
-        with self._lock:
-            if self._closed:
-                raise MetadataError("failed to encode metadata JSONL record: sink is closed")
-            self._buffer.append(line)
-            self._buffered_bytes = total = self._buffered_bytes + size
-            self._buffered_records = records = self._buffered_records + count
-            if records >= self.flush_records or total >= self.flush_bytes:
-                self._drain("failed to encode metadata JSONL record")
-
-    def _drain(self, failure: str) -> None:
-        buffer = self._buffer
-        if not buffer:
-            return
-        self._buffer = []
-        self._buffered_bytes = 0
-        self._drained_records += self._buffered_records
-        self._buffered_records = 0
-        try:
-            self._stream.write("".join(buffer).encode("utf-8"))
-            self._stream.flush()
-        except (OSError, ValueError) as error:
-            raise MetadataError(f"{failure}: {error}") from error
-
-    def flush(self) -> None:
-        """Write the buffered lines and flush the stream."""
-        with self._lock:
-            self._drain("failed to flush metadata JSONL")
-
-    def close(self) -> None:
-        """Flush, then close the stream if the sink opened it. Idempotent; the stream is
-        closed even when the final write fails (the error is raised after)."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            try:
-                self._drain("failed to flush metadata JSONL")
-            finally:
-                if self._owns_stream:
-                    try:
-                        self._stream.close()
-                    except OSError as error:
-                        raise MetadataError(f"failed to flush metadata JSONL: {error}") from error
-
-    def __enter__(self) -> JsonlMetadataSink:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        where = str(self.path) if self.path is not None else repr(self._stream)
-        return f"JsonlMetadataSink({where}, records={self.record_count})"
 
 
 @dataclass(frozen=True, slots=True)

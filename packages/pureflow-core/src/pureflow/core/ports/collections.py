@@ -121,9 +121,17 @@ class _Ports:
         return tuple(port.port_id for port in self._ports if port._waiting)
 
     def close(self) -> None:
-        """Close every port (idempotent)."""
+        """Close every port (idempotent). Every edge is released even when recording
+        fails (a metadata sink that cannot write the ``dropped`` records); the first
+        such failure is raised afterwards."""
+        failure: Exception | None = None
         for port in self._ports:
-            port.close()
+            try:
+                port.close()
+            except Exception as error:  # re-raised below, once every port is closed
+                failure = failure or error
+        if failure is not None:
+            raise failure
 
 
 class PortsIn(_Ports):

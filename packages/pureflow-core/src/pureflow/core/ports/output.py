@@ -325,8 +325,6 @@ class OutputPort(Port):
         if rec is not None:
             rec.reserve_attempted()
         held, dead = await self._acquire()
-        if rec is not None:
-            rec.reserve_ready()
         self._commit(item, held, dead)
 
     async def send_many(self, packets: Batch | Iterable[Packet]) -> None:
@@ -365,8 +363,6 @@ class OutputPort(Port):
             if rec is not None:
                 rec.reserve_attempted()
             held, dead = await self._acquire()
-            if rec is not None:
-                rec.reserve_ready()
             extra = min((edge.room() for edge in held), default=0)
             count = min(len(batch), 1 + max(extra, 0))
             if count == len(batch):
@@ -389,8 +385,6 @@ class OutputPort(Port):
         if rec is not None:
             rec.reserve_attempted()
         held, dead = await self._acquire()
-        if rec is not None:
-            rec.reserve_ready()
         return SendPermit(self, held, dead)
 
     def try_reserve(self) -> SendPermit:
@@ -419,7 +413,12 @@ class OutputPort(Port):
                     rec.reserve_full()
                 raise PortSendError.full(self.port_id)
         if rec is not None:
-            rec.reserve_ready()
+            try:
+                rec.reserve_ready()
+            except BaseException:  # a sink that cannot write: give the slots back
+                for taken in held:
+                    taken.release()
+                raise
         return SendPermit(self, held, dead)
 
     def _check_open(self) -> None:
@@ -427,7 +426,10 @@ class OutputPort(Port):
             raise RuntimeError(f"output port `{self.port_id}` is closed")
 
     async def _acquire(self) -> tuple[list[Edge], list[Edge]]:
-        """Hold one slot on every live edge (edge order, FIFO per edge)."""
+        """Hold one slot on every live edge (edge order, FIFO per edge), recorded as
+        ``reserve_ready``. Whatever fails on the way (cancellation, a sink that cannot
+        write) releases the slots held so far: a leaked slot would keep the receiver
+        waiting for a packet that never comes."""
         budget = self._budget
         held: list[Edge] = []
         dead: list[Edge] = []
@@ -441,7 +443,10 @@ class OutputPort(Port):
             if self._cancel.request is not None:
                 raise PortSendError.cancelled(self.port_id)
         budget.spent += 1
+        rec = self._rec
         if not edges:
+            if rec is not None:
+                rec.reserve_ready()
             return held, dead
         if all(edge.receiver_closed for edge in edges):
             raise PortSendError.disconnected(self.port_id)
@@ -461,6 +466,8 @@ class OutputPort(Port):
                         held.append(edge)
                     else:
                         dead.append(edge)
+            if rec is not None and held:
+                rec.reserve_ready()
         except BaseException:
             for edge in held:
                 edge.release()
@@ -527,7 +534,12 @@ class OutputPort(Port):
             delivered = [c for c, e in zip(copies, held, strict=True) if not e.receiver_closed]
             lost = [c for c, e in zip(copies, held, strict=True) if e.receiver_closed]
             lost.extend(for_edge(item, edge.route, copy_control=True) for edge in dead)
-            rec.committed(delivered, lost)
+            try:
+                rec.committed(delivered, lost)
+            except BaseException:  # nothing queued: give the slots back (see _acquire)
+                for edge in held:
+                    edge.release()
+                raise
         for edge, copy in zip(held, copies, strict=True):
             if not edge.commit(copy):
                 edge.dropped += size
