@@ -168,7 +168,9 @@ def test_unwritable_metadata_is_an_error(tmp_path: Path) -> None:
     blocker.write_text("")
     result = pureflow("run", ETL, blocker / "m.jsonl")
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: failed to write `{blocker / 'm.jsonl'}`")
+    assert result.stderr == (
+        f"error: failed to write `{blocker / 'm.jsonl'}`: `{blocker}` is not a folder\n"
+    )
 
 
 STUCK_NODES = """

@@ -480,8 +480,8 @@ def test_the_watchdog_fails_a_node_that_holds_the_loop_past_it(tmp_path: Path) -
         "event loop for "
     )
     assert error.endswith(
-        " s (at blocker.py:5, in node), past the watchdog's 1 s; declare `run_in: "
-        "thread` for blocking code, or await an async API"
+        " s (at blocker.py:5, in node), past the watchdog's 1 s; declare blocking code with "
+        '`run_in="thread"`, or await an async API'
     )
 
 

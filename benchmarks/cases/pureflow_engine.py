@@ -243,11 +243,25 @@ def _natural_batch_sink(counts: list[int], latencies: list[int]) -> NodeFn:
     return sink
 
 
+def _natural_item_sink(counts: list[int], latencies: list[int]) -> NodeFn:
+    async def sink(_ctx: Any, inputs: Any, _outputs: Any) -> None:
+        clock = time.perf_counter_ns
+        count = 0
+        async for packet in inputs["in"]:
+            value = packet.value  # as the docs read a packet's value
+            if value.__class__ is tuple:
+                latencies.append(clock() - value[0])
+            count += 1
+        counts.append(count)
+
+    return sink
+
+
 #: (source factory, relay, sink factory) by (batched, natural).
 NODES: dict[tuple[bool, bool], tuple[Callable[..., NodeFn], NodeFn, Callable[..., NodeFn]]] = {
     (False, False): (_item_source, _item_relay, _item_sink),
     (True, False): (_batch_source, _batch_relay, _batch_sink),
-    (False, True): (_natural_item_source, _upper_relay, _item_sink),
+    (False, True): (_natural_item_source, _upper_relay, _natural_item_sink),
     (True, True): (_natural_batch_source, _upper_batch_relay, _natural_batch_sink),
 }
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from importlib import metadata
 
 import click
 from pureflow.cli.commands import (
@@ -24,20 +23,20 @@ from pureflow.cli.interrupts import INTERRUPTS, Interrupted
 from pureflow.cli.tracing import TracingFilterError, configure_from_environment, raise_verbosity
 
 
-def _version() -> str:
-    try:
-        return metadata.version("pureflow-cli")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
-
-
 @click.group(
     name="pureflow",
     help="Pureflow workflow engine CLI",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+# The version is read from the installed metadata only when --version is given:
+# importlib.metadata costs about 20 ms of every start-up (benchmarks/README.md, start-up).
 @click.version_option(
-    _version(), "--version", "-V", prog_name="pureflow", message="%(prog)s %(version)s"
+    None,
+    "--version",
+    "-V",
+    package_name="pureflow-cli",
+    prog_name="pureflow",
+    message="%(prog)s %(version)s",
 )
 @click.option(
     "--verbose",

@@ -115,10 +115,15 @@ class MetadataOutput:
             path = Path(target)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:  # something that is not a folder is in the way
+                raise CliError(
+                    f"failed to write `{target}`: `{_first_non_folder(path.parent)}` is "
+                    "not a folder"
+                ) from None
             except OSError as err:
                 raise CliError(
-                    f"failed to create the folder `{path.parent}` for metadata "
-                    f"`{target}`: {err.strerror or err}"
+                    f"failed to write `{target}`: cannot create the folder "
+                    f"`{path.parent}`: {err.strerror or err}"
                 ) from None
             try:
                 self.file_sink = JsonlMetadataSink(path, **options)
@@ -181,3 +186,12 @@ def _silence_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError):  # pragma: no cover - stdout without a descriptor
         pass
+
+
+def _first_non_folder(folder: Path) -> Path:
+    """The first ancestor of ``folder`` (from the root down) that exists and is not a
+    folder: what made creating ``folder`` fail."""
+    for candidate in (*reversed(folder.parents), folder):
+        if candidate.exists() and not candidate.is_dir():
+            return candidate
+    return folder

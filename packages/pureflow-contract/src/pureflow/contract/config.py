@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
 from pureflow.contract.errors import ContractError
 
 
@@ -76,6 +75,11 @@ class ConfigSchema:
             raise InvalidConfigSchema(
                 "", f"a schema must be an object or a boolean, got {schema!r}"
             )
+        # Imported here, not at module level: jsonschema costs tens of milliseconds to
+        # import, which every `pureflow` command would pay (the start-up row of
+        # benchmarks/README.md).
+        import jsonschema  # noqa: PLC0415
+
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.SchemaError as err:

@@ -15,27 +15,18 @@ Waking is synchronous and cheap; it must happen on the event loop thread.
 
 A waiter that suspends on behalf of a node's main flow (:mod:`pureflow.core.liveness`)
 counts that node as blocked until it is woken or the wait is abandoned, which is what lets
-the engine detect a deadlock the moment it happens.
+the engine detect a deadlock as soon as it happens. When the liveness monitor asks, the
+waiter resumes once to check whether its wait has a deadline, then waits again.
 """
 
 from __future__ import annotations
 
-import asyncio
+from asyncio import Future, _get_running_loop
+from asyncio import current_task as _asyncio_current_task
 from typing import Any
 
 import anyio
-from pureflow.core.liveness import NodeFlow, blocking_flow
-
-_current_task = asyncio.current_task
-
-
-def _on_asyncio() -> bool:
-    """True inside an asyncio task (not under trio, nor in trio's guest mode on an
-    asyncio host, where trio code runs outside any asyncio task)."""
-    try:
-        return _current_task() is not None
-    except RuntimeError:  # no asyncio loop running in this thread
-        return False
+from pureflow.core.liveness import NodeFlow, current_flow, has_deadline
 
 
 class Waiter:
@@ -46,12 +37,14 @@ class Waiter:
     world ends (a cancellation token: Ctrl-C, a caller's handle).
     """
 
-    __slots__ = ("_blocks", "_event", "_flow", "granted", "woken")
+    __slots__ = ("_blocks", "_check", "_event", "_flow", "checked", "granted", "woken")
 
     def __init__(self, *, blocks: bool = True) -> None:
         self._event: Any = None  # an asyncio future or an anyio.Event, once waiting
         self._blocks = blocks
         self._flow: NodeFlow | None = None  # the node counted as blocked by this wait
+        self._check = False  # the liveness monitor asked this wait to check its deadline
+        self.checked = False  # it did: it has none (a block, not a sleep)
         self.woken = False
         self.granted = False
 
@@ -62,14 +55,24 @@ class Waiter:
             flow = self._flow
             if flow is not None:
                 self._flow = None
-                flow.resume()
-            event = self._event
-            if event is not None:
-                if isinstance(event, asyncio.Future):
-                    if not event.done():
-                        event.set_result(None)
-                else:
-                    event.set()
+                flow.resume(self)
+            self._resolve()
+
+    def _resolve(self) -> None:
+        event = self._event
+        if event is not None:
+            if isinstance(event, Future):
+                if not event.done():
+                    event.set_result(None)
+            else:
+                event.set()
+
+    def request_check(self) -> None:
+        """Resume the waiting task for it to check whether its wait has a deadline (the
+        liveness monitor asks when every live node looks blocked); it then waits again."""
+        if not self._check and not self.woken:
+            self._check = True
+            self._resolve()
 
     async def wait(self) -> None:
         """Suspend until :meth:`wake` (returns at once if already woken).
@@ -79,19 +82,39 @@ class Waiter:
         """
         if self.woken:
             return
-        flow = blocking_flow() if self._blocks else None
-        if flow is not None:
-            self._flow = flow
-            flow.suspend()  # may find the run deadlocked: the engine is told, not us
+        # On asyncio: the running task, which both picks the bare future and names the
+        # node flow (None under trio, and in trio's guest mode on an asyncio host).
+        loop = _get_running_loop()
+        task = _asyncio_current_task(loop) if loop is not None else None
+        flow = current_flow(task) if self._blocks else None
         try:
-            if _on_asyncio():
-                future = self._event = asyncio.get_running_loop().create_future()
-                await future
-            else:
-                event = self._event = anyio.Event()
-                await event.wait()
+            while not self.woken:  # woken, or asked to check (below), or cancelled
+                event: Any = (
+                    loop.create_future() if loop is not None and task is not None else anyio.Event()
+                )
+                self._event = event
+                if flow is not None:
+                    # Counted from here until woken (unchecked: see pureflow.core.liveness);
+                    # this may find every node blocked and ask this very wait to check.
+                    self._flow = flow
+                    flow.suspend(self)
+                    flow = None
+                if task is not None:
+                    await event
+                else:
+                    await event.wait()
+                if self._check and not self.woken:  # the liveness monitor asks: a deadline?
+                    self._check = False
+                    counted = self._flow
+                    if counted is not None:
+                        if has_deadline():  # a sleep: stop counting it
+                            self._flow = None
+                            counted.resume(self)
+                        else:
+                            self.checked = True
+                            counted.monitor.checked_out()
         finally:
-            flow = self._flow
-            if flow is not None:  # abandoned (cancelled) before it was woken
+            counted = self._flow
+            if counted is not None:  # abandoned (cancelled) before it was woken
                 self._flow = None
-                flow.resume()
+                counted.resume(self)

@@ -156,10 +156,13 @@ class Batch(Sequence[Packet]):
     def _same_header(self, kind: PayloadKind | None, values: Sequence[Any]) -> Batch:
         """This batch's ids and header over a new column (``len(values) == len(self)``)."""
         if self._packets is not None:  # packets kept as they are: each keeps its header
-            payloads = values if kind is None else [PacketPayload(kind, v) for v in values]
             packets = self._packets[self._lo : self._hi]
+            if kind is None:
+                return Batch.of_packets(
+                    p._rebuild(p.route, payload) for p, payload in zip(packets, values, strict=True)
+                )
             return Batch.of_packets(
-                p._rebuild(p.route, payload) for p, payload in zip(packets, payloads, strict=True)
+                p._replaced(kind, value, None) for p, value in zip(packets, values, strict=True)
             )
         batch: Batch = _new_object(Batch)
         batch._held = None
@@ -205,7 +208,7 @@ class Batch(Sequence[Packet]):
     def values(self) -> list[Any]:
         """The payload values, in order (bytes, JSON values or structured objects)."""
         if self._packets is not None:
-            return [p.payload.value for p in self._packets[self._lo : self._hi]]
+            return [p._value for p in self._packets[self._lo : self._hi]]
         if self.kind is None:
             return [p.value for p in self.values_[self._lo : self._hi]]
         values = self.values_
@@ -215,7 +218,7 @@ class Batch(Sequence[Packet]):
 
     def _kinds(self) -> list[PayloadKind]:
         if self._packets is not None:
-            return [p.payload.kind for p in self._packets[self._lo : self._hi]]
+            return [p._kind for p in self._packets[self._lo : self._hi]]
         if self.kind is None:
             return [p.kind for p in self.values_[self._lo : self._hi]]
         return [self.kind] * len(self)
@@ -268,7 +271,15 @@ class Batch(Sequence[Packet]):
         packet.execution = self.execution
         packet.route = self.route
         value = self.values_[i]
-        packet.payload = value if self.kind is None else PacketPayload(self.kind, value)
+        kind = self.kind
+        if kind is None:  # a payload per packet
+            packet._kind = value.kind
+            packet._value = value.value
+            packet._payload = value
+        else:
+            packet._kind = kind
+            packet._value = value
+            packet._payload = None
         return packet
 
     @overload
@@ -335,7 +346,7 @@ class Batch(Sequence[Packet]):
                 self.route = route
             elif route is not None and self._packets is not None:
                 self._packets = [
-                    p if p.route is route else p._rebuild(route, p.payload)
+                    p if p.route is route else p._copy(route)
                     for p in self._packets[self._lo : self._hi]
                 ]
                 self._hi -= self._lo
@@ -344,12 +355,12 @@ class Batch(Sequence[Packet]):
             return self
         if self._packets is not None:
             packets = [
-                p._rebuild(
-                    route or p.route,
-                    p.payload.copy_for_fanout() if copy_control else p.payload,
-                )
+                p._fanout_copy() if copy_control else p._copy(p.route)
                 for p in self._packets[self._lo : self._hi]
             ]
+            if route is not None:
+                for p in packets:
+                    p.route = route
             return Batch.of_packets(packets)
         copy = self._view(self._lo, self._hi)
         if route is not None:

@@ -64,7 +64,9 @@ class PayloadKind(enum.Enum):
 
 class PacketPayload:
     """The content of a packet. Build one with :meth:`bytes`, :meth:`control` or
-    :meth:`structured`. Equality is structural (same kind, equal value)."""
+    :meth:`structured`. Equality is structural (same kind, equal value). Treat it as
+    immutable: a packet keeps its payload's kind and value, so build another payload (or
+    use :meth:`Packet.with_value`) instead of assigning ``kind`` or ``value``."""
 
     __slots__ = ("kind", "value")
 
@@ -167,41 +169,48 @@ def payload_of(value: object) -> PacketPayload:
     naming what is not JSON: wrap such a value in :meth:`PacketPayload.structured`);
     anything else a structured payload.
     """
-    cls = value.__class__
-    if cls is PacketPayload:
-        return value  # type: ignore[return-value]
-    # Built without __init__ (one call less per packet: the natural-code rows of
-    # benchmarks/README.md build one or two payloads per packet).
-    payload: PacketPayload = _new_object(PacketPayload)
-    if cls is bytes:
-        payload.kind = _BYTES_KIND
-        payload.value = value
-        return payload
-    if cls is str:
-        payload.kind = _BYTES_KIND
-        payload.value = value.encode("utf-8")  # type: ignore[attr-defined]
-        return payload
-    if isinstance(value, _JSON_TYPES):
-        _check_json(value, 0)
-        payload.kind = _CONTROL
-        payload.value = value
-        return payload
-    if isinstance(value, bytearray | memoryview | builtins.bytes | str):
-        return PacketPayload.bytes(value)
-    return PacketPayload(_STRUCTURED, value)
+    if value.__class__ is PacketPayload:
+        return value
+    kind, stored = _kind_value(value)
+    return PacketPayload(kind, stored)
 
 
 def payload_like(kind: PayloadKind, value: object) -> PacketPayload:
     """The payload for ``value`` replacing one of ``kind``: the same kind where the value
     fits it (a ``str`` replacing a control string stays control; ``str`` replacing bytes
     stays bytes), else as :func:`payload_of` chooses."""
+    if value.__class__ is PacketPayload:
+        return value
+    new_kind, stored = _kind_value_like(kind, value)
+    return PacketPayload(new_kind, stored)
+
+
+def _kind_value(value: object) -> tuple[PayloadKind, Any]:
+    """The kind and stored value :func:`payload_of` gives a plain value (not a payload):
+    packets store the two without building a payload object."""
+    cls = value.__class__
+    if cls is bytes:
+        return _BYTES_KIND, value
+    if cls is str:
+        return _BYTES_KIND, value.encode("utf-8")  # type: ignore[attr-defined]
+    if isinstance(value, _JSON_TYPES):
+        _check_json(value, 0)
+        return _CONTROL, value
+    if isinstance(value, bytearray | memoryview | builtins.bytes | str):
+        return _BYTES_KIND, PacketPayload.bytes(value).value
+    return _STRUCTURED, value
+
+
+def _kind_value_like(kind: PayloadKind, value: object) -> tuple[PayloadKind, Any]:
+    """:func:`_kind_value` for ``value`` replacing a value of ``kind`` (see
+    :func:`payload_like`)."""
     cls = value.__class__
     if kind is _CONTROL and (cls is str or cls is int or cls is float or cls is bool):
         _check_json(value, 0)  # a float must be finite
-        return PacketPayload(_CONTROL, value)
-    if kind is _STRUCTURED and cls is not PacketPayload:
-        return PacketPayload(_STRUCTURED, value)
-    return payload_of(value)
+        return _CONTROL, value
+    if kind is _STRUCTURED:
+        return _STRUCTURED, value
+    return _kind_value(value)
 
 
 def _require_payload(payload: object, what: str) -> PacketPayload:
@@ -421,15 +430,21 @@ class Packet:
     # ``message_id`` is a property over ``_mid``/``_seq``: an output port's numbered ids
     # (``{node}-{port}-{n}``) are only joined into a MessageId when first read, which
     # keeps building a packet on the hot path to one object and a few slot stores.
+    # The payload is stored as ``_kind`` and ``_value``: a packet built from a plain value
+    # (``OutputPort.packet``, ``with_value``, a batch's packets) is one object, and
+    # ``payload`` builds the PacketPayload view when first read (``_payload`` caches it,
+    # or holds the payload the packet was built from).
     # ``_held`` is the edge that holds the packet while it is queued (see "Ownership").
     # ``_tags`` is None until a rule node tags the packet; every copy carries it over.
     __slots__ = (
         "_held",
+        "_kind",
         "_mid",
+        "_payload",
         "_seq",
         "_tags",
+        "_value",
         "execution",
-        "payload",
         "route",
         "workflow_id",
     )
@@ -438,12 +453,15 @@ class Packet:
     _seq: int | None
     _held: object
     _tags: PacketTags | None
+    _kind: PayloadKind
+    _value: Any
+    _payload: PacketPayload | None
     workflow_id: WorkflowId
     execution: ExecutionMetadata
     route: MessageRoute
-    payload: PacketPayload
 
     def __init__(self, metadata: MessageMetadata, payload: PacketPayload) -> None:
+        payload = _require_payload(payload, "Packet()")
         self._mid = metadata.message_id
         self._seq = None
         self._held = None
@@ -451,7 +469,9 @@ class Packet:
         self.workflow_id = metadata.workflow_id
         self.execution = metadata.execution
         self.route = metadata.route
-        self.payload = _require_payload(payload, "Packet()")
+        self._kind = payload.kind
+        self._value = payload.value
+        self._payload = payload
 
     @classmethod
     def create(
@@ -464,6 +484,24 @@ class Packet:
     ) -> Packet:
         """Build a packet from header values (strings are validated as ids)."""
         return cls(MessageMetadata(message_id, workflow_id, execution, route), payload)
+
+    @property
+    def payload(self) -> PacketPayload:
+        """The payload (built on first access for a packet made from a plain value)."""
+        payload = self._payload
+        if payload is None:  # built without __init__: one call less per read
+            payload = _new_object(PacketPayload)
+            payload.kind = self._kind
+            payload.value = self._value
+            self._payload = payload
+        return payload
+
+    @payload.setter
+    def payload(self, payload: PacketPayload) -> None:
+        payload = _require_payload(payload, "Packet.payload")
+        self._kind = payload.kind
+        self._value = payload.value
+        self._payload = payload
 
     @property
     def message_id(self) -> MessageId:
@@ -491,7 +529,7 @@ class Packet:
 
     def with_tags(self, tags: PacketTags | None) -> Packet:
         """A packet with the same header, route and payload, carrying ``tags``."""
-        packet = self._rebuild(self.route, self.payload)
+        packet = self._copy(self.route)
         packet._tags = tags
         return packet
 
@@ -503,7 +541,7 @@ class Packet:
     @property
     def value(self) -> Any:
         """The payload's value: ``bytes``, a JSON value or the structured object."""
-        return self.payload.value
+        return self._value
 
     def into_payload(self) -> PacketPayload:
         return self.payload
@@ -521,12 +559,33 @@ class Packet:
         """The same header (id and route included) with a new value: the kind stays this
         packet's where the value fits it, else it is chosen by the value's type (see
         :func:`payload_like`)."""
-        return self._rebuild(self.route, payload_like(self.payload.kind, value))
+        kind = self._kind
+        if value.__class__ is bytes and kind is not _STRUCTURED:
+            # _kind_value_like's answer for bytes replacing bytes or control and _replaced,
+            # inline: no call but the allocation (the natural rows of benchmarks/README.md
+            # call this per packet and hop).
+            packet: Packet = _new_object(Packet)
+            packet._mid = self._mid
+            packet._seq = self._seq
+            packet._held = None
+            packet._tags = self._tags
+            packet.workflow_id = self.workflow_id
+            packet.execution = self.execution
+            packet.route = self.route
+            packet._kind = _BYTES_KIND
+            packet._value = value
+            packet._payload = None
+            return packet
+        if value.__class__ is PacketPayload:
+            return self._rebuild(self.route, value)
+        kind, stored = _kind_value_like(kind, value)
+        return self._replaced(kind, stored, None)
 
     def with_route(self, route: MessageRoute) -> Packet:
-        return self._rebuild(route, self.payload)
+        return self._copy(route)
 
-    def _rebuild(self, route: MessageRoute, payload: PacketPayload) -> Packet:
+    def _copy(self, route: MessageRoute) -> Packet:
+        """The same header and payload, on ``route`` (a packet nobody holds)."""
         packet: Packet = _new_object(Packet)
         packet._mid = self._mid
         packet._seq = self._seq
@@ -535,8 +594,39 @@ class Packet:
         packet.workflow_id = self.workflow_id
         packet.execution = self.execution
         packet.route = route
-        packet.payload = payload
+        packet._kind = self._kind
+        packet._value = self._value
+        packet._payload = self._payload
         return packet
+
+    def _replaced(self, kind: PayloadKind, value: Any, payload: PacketPayload | None) -> Packet:
+        """The same header and route with a new payload (``payload``: its object, if one
+        exists already)."""
+        packet: Packet = _new_object(Packet)
+        packet._mid = self._mid
+        packet._seq = self._seq
+        packet._held = None
+        packet._tags = self._tags
+        packet.workflow_id = self.workflow_id
+        packet.execution = self.execution
+        packet.route = self.route
+        packet._kind = kind
+        packet._value = value
+        packet._payload = payload
+        return packet
+
+    def _rebuild(self, route: MessageRoute, payload: PacketPayload) -> Packet:
+        """The same header on ``route`` with ``payload``."""
+        packet = self._replaced(payload.kind, payload.value, payload)
+        packet.route = route
+        return packet
+
+    def _fanout_copy(self) -> Packet:
+        """The copy another edge of a fan-out gets: the same header and route, a control
+        value deep-copied (see :meth:`PacketPayload.copy_for_fanout`)."""
+        if self._kind is _CONTROL:
+            return self._replaced(_CONTROL, _copy_json(self._value), None)
+        return self._copy(self.route)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Packet):
@@ -546,7 +636,8 @@ class Packet:
             and self.workflow_id == other.workflow_id
             and self.execution == other.execution
             and self.route == other.route
-            and self.payload == other.payload
+            and self._kind is other._kind
+            and bool(self._value == other._value)
             and self.hops == other.hops
             and _typed(self.tags) == _typed(other.tags)
         )

@@ -24,7 +24,7 @@ identifiers are valid. So it never reports a problem that the earlier ones cause
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pureflow.format.diagnostics import (
     FORMAT_CAPACITY,
@@ -53,7 +53,6 @@ from pureflow.format.rule_sources import (
     resolve_node_rule_set,
     rule_set_diagnostic,
 )
-from pureflow.rules import RuleSet
 from pureflow.types import Identifier, IdentifierError, NodeId, PortId, WorkflowId
 from pureflow.workflow import (
     CycleDetected,
@@ -72,6 +71,9 @@ from pureflow.workflow import (
 )
 from pureflow.workflow.errors import DuplicatePort
 from pureflow.workflow.graph import graph_errors
+
+if TYPE_CHECKING:
+    from pureflow.rules import RuleSet
 
 IdT = TypeVar("IdT", bound=Identifier)
 Parts = tuple[str | int, ...]
@@ -135,11 +137,10 @@ class _RuleSets:
         if self.registry is None:
             self.registry = SourceRegistry()
         outcome = resolve_node_rule_set(index, node.rule_set, node.rule_set_ref, self.registry)
-        if isinstance(outcome, RuleSet):
-            return outcome
-        if outcome is not None:
+        if isinstance(outcome, tuple):  # a RuleSetProblem
             self.problems.append(rule_set_diagnostic(self.raw, index, outcome))
-        return None
+            return None
+        return outcome
 
     def location(self, index: int, violation: RuleSetViolation) -> Parts:
         """Where ``violation`` of node ``index``'s rule set is in the document."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from pureflow.format.decoding import TextDecodeError, document_text
 from pureflow.format.diagnostics import (
@@ -44,8 +44,12 @@ from pureflow.format.diagnostics import (
 from pureflow.format.documents import RawWorkflowDocument
 from pureflow.format.formats import DocumentFormat
 from pureflow.format.json_decoder import decode_json
-from pureflow.rules import RuleSet, RuleSetParseError, parse_rule_set, rule_set_to_json
 from pureflow.types import DOCUMENT_LIMIT, InputFileRefused, read_input_file
+
+# pureflow.rules is imported where a rule set is parsed: a document without rule nodes
+# never loads it (start-up of `pureflow validate`, benchmarks/README.md).
+if TYPE_CHECKING:
+    from pureflow.rules import RuleSet
 
 _SCHEME: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _FILE_PREFIX: Final = "file://"
@@ -103,6 +107,8 @@ def uri_scheme(uri: str) -> str | None:
 
 def parse_rule_set_text(text: str) -> RuleSet:
     """Parse rule-set JSON text strictly (duplicate keys rejected); raises ValueError."""
+    from pureflow.rules import parse_rule_set  # noqa: PLC0415
+
     decoded = decode_json(document_text(text))
     if decoded.problems:
         first = decoded.problems[0]
@@ -142,6 +148,8 @@ class LocalFsSource:
             text = document_text(data)
         except TextDecodeError:
             raise RuleFileReadError(str(path), "stream did not contain valid UTF-8") from None
+        from pureflow.rules import RuleSetParseError  # noqa: PLC0415
+
         try:
             return parse_rule_set_text(text)
         except (ValueError, RuleSetParseError) as err:
@@ -157,6 +165,8 @@ class EmbeddedSource:
     @classmethod
     def from_json(cls, value: object) -> EmbeddedSource:
         """Parse a RuleSet JSON value; raises :class:`RuleSourceParseError`."""
+        from pureflow.rules import RuleSetParseError, parse_rule_set  # noqa: PLC0415
+
         try:
             return cls(parse_rule_set(value))
         except RuleSetParseError as err:
@@ -233,13 +243,15 @@ def resolve_rule_sets(
     problems: list[Diagnostic] = []
     for index, node in enumerate(raw.nodes):
         outcome = resolve_node_rule_set(index, node.rule_set, node.rule_set_ref, registry)
-        if isinstance(outcome, RuleSet):
-            inline = rule_set_to_json(outcome)
-            nodes.append(node.model_copy(update={"rule_set": inline, "rule_set_ref": None}))
+        if outcome is None or isinstance(outcome, tuple):  # none, or a RuleSetProblem
+            if outcome is not None:
+                problems.append(rule_set_diagnostic(raw, index, outcome))
+            nodes.append(node)
             continue
-        if outcome is not None:
-            problems.append(rule_set_diagnostic(raw, index, outcome))
-        nodes.append(node)
+        from pureflow.rules import rule_set_to_json  # noqa: PLC0415
+
+        inline = rule_set_to_json(outcome)
+        nodes.append(node.model_copy(update={"rule_set": inline, "rule_set_ref": None}))
     if problems:
         raise WorkflowDocumentError(raw.source_format or DocumentFormat.JSON, "format", problems)
     resolved = raw.model_copy(update={"nodes": nodes})
@@ -274,6 +286,8 @@ def resolve_node_rule_set(
             ("nodes", index, "rule_set_ref"),
         )
     if inline is not None:
+        from pureflow.rules import RuleSetParseError, parse_rule_set  # noqa: PLC0415
+
         try:
             return parse_rule_set(inline)
         except RuleSetParseError as err:

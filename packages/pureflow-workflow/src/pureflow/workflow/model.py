@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pureflow.rules import RuleSet
 from pureflow.types import NodeId, PortId
 from pureflow.workflow.errors import DuplicatePort
+
+if TYPE_CHECKING:
+    from pureflow.rules import RuleSet
 
 
 class PortDirection(enum.Enum):

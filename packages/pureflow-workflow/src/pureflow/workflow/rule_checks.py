@@ -30,7 +30,6 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pureflow.rules import DEAD_LETTER_PORT, ArrivedOnPort, DeadLetter, Route, SourceNode, Tag
 from pureflow.types import NodeId, PortId
 from pureflow.workflow.errors import WorkflowValidationError
 from pureflow.workflow.model import EdgeDefinition, NodeDefinition
@@ -108,6 +107,8 @@ class MissingDeadLetterPort(RuleSetViolation):
     code = "rule_set.missing_dead_letter_port"
 
     def __init__(self, rule_set_id: str, site: ActionSite, node_id: NodeId) -> None:
+        from pureflow.rules import DEAD_LETTER_PORT  # noqa: PLC0415
+
         self.rule_set_id = rule_set_id
         self.site = site
         self.node_id = node_id
@@ -202,6 +203,17 @@ def rule_set_errors(
     hosts = [node for node in nodes if node.rule_set is not None]
     if not hosts:
         return []
+    # Imported here: a workflow without rule nodes never loads pureflow.rules (start-up
+    # of `pureflow validate`, benchmarks/README.md).
+    from pureflow.rules import (  # noqa: PLC0415
+        DEAD_LETTER_PORT,
+        ArrivedOnPort,
+        DeadLetter,
+        Route,
+        SourceNode,
+        Tag,
+    )
+
     node_ids = {node.id for node in nodes}
     children: dict[NodeId, list[NodeId]] = {}
     for edge in edges:

@@ -45,6 +45,8 @@ def command(workflow: str, trust: bool) -> None:
 def rule_warnings(raw: RawWorkflowDocument, definition: WorkflowDefinition, path: str) -> list[str]:
     """One ``warning:`` line per rule that can never apply (shadowed, duplicate, never),
     with its place in the document."""
+    if all(node.rule_set is None for node in definition.nodes):
+        return []  # without importing the rule tooling (start-up, benchmarks/README.md)
     from pureflow.format.conversion import rule_location
     from pureflow.format.diagnostics import pointer
     from pureflow.introspection import unreachable_rules

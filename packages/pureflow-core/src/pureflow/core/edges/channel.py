@@ -45,11 +45,11 @@ class BoundedChannel:
     """
 
     __slots__ = (
-        "_depth",
         "_items",
         "_recv_waiters",
         "_send_waiters",
         "capacity",
+        "depth",
         "dropped",
         "limit",
         "popped",
@@ -70,7 +70,8 @@ class BoundedChannel:
         self.capacity = capacity
         self.route = route
         self._items: deque[EdgeItem] = deque()
-        self._depth = 0
+        self.depth = 0
+        """Packets queued now (a plain attribute: ports read it on every fan-in receive)."""
         self.reserved = 0
         self.limit = capacity
         """``capacity - reserved`` while the receiver is open, 0 once it left (so one
@@ -87,18 +88,13 @@ class BoundedChannel:
 
     # --- queries ----------------------------------------------------------------------
 
-    @property
-    def depth(self) -> int:
-        """Packets queued now."""
-        return self._depth
-
     def __len__(self) -> int:
-        return self._depth
+        return self.depth
 
     def room(self) -> int:
         """Packets that may be pushed now (0 after the receiver left or while a send
         waiter is queued)."""
-        return self.limit - self._depth
+        return self.limit - self.depth
 
     @property
     def is_finished(self) -> bool:
@@ -128,7 +124,7 @@ class BoundedChannel:
         count = 1 if isinstance(item, Packet) else len(item)
         item._held = self
         self._items.append(item)
-        self._depth += count
+        self.depth += count
         self.pushed += count
         if self._recv_waiters:
             self._wake_receivers()
@@ -136,16 +132,16 @@ class BoundedChannel:
     def offer(self, packet: Packet) -> bool:
         """Queue one packet if there is room now, with this edge's route (stamped in place
         when nobody holds the packet, else on a copy); False, nothing changed, if not."""
-        if self._depth >= self.limit:
+        if self.depth >= self.limit:
             return False
         route = self.route
         if packet._held is not None:  # queued somewhere already: this edge gets a copy
-            packet = packet._rebuild(packet.route if route is None else route, packet.payload)
+            packet = packet._copy(packet.route if route is None else route)
         elif route is not None:
             packet.route = route
         packet._held = self
         self._items.append(packet)
-        self._depth += 1
+        self.depth += 1
         self.pushed += 1
         if self._recv_waiters:
             self._wake_receivers()
@@ -153,7 +149,7 @@ class BoundedChannel:
 
     def try_reserve(self) -> bool:
         """Take a slot if one is free (never after the receiver left)."""
-        if self._depth < self.limit:
+        if self.depth < self.limit:
             self.reserved += 1
             self.limit -= 1
             return True
@@ -200,7 +196,7 @@ class BoundedChannel:
 
     def _grant(self) -> None:
         waiters = self._send_waiters
-        while waiters and self._depth < self.limit:
+        while waiters and self.depth < self.limit:
             waiter = waiters.popleft()
             self.reserved += 1
             self.limit -= 1
@@ -246,7 +242,7 @@ class BoundedChannel:
                 items.popleft()
             head = packet
         head._held = None
-        self._depth -= 1
+        self.depth -= 1
         self.popped += 1
         if self._send_waiters:
             self._grant()
@@ -279,7 +275,7 @@ class BoundedChannel:
         return Batch.of_packets(packets)
 
     def _taken(self, count: int) -> None:
-        self._depth -= count
+        self.depth -= count
         self.popped += count
         if self._send_waiters:
             self._grant()
@@ -307,7 +303,7 @@ class BoundedChannel:
         self.limit = 0
         dropped = list(self._items)
         self._items.clear()
-        self._depth = 0
+        self.depth = 0
         for item in dropped:
             item._held = None
         waiters, self._send_waiters = self._send_waiters, deque()
@@ -319,7 +315,7 @@ class BoundedChannel:
 
     def __repr__(self) -> str:
         return (
-            f"BoundedChannel(capacity={self.capacity}, queued={self._depth}, "
+            f"BoundedChannel(capacity={self.capacity}, queued={self.depth}, "
             f"reserved={self.reserved}, senders={self.senders}, "
             f"receiver_closed={self.receiver_closed})"
         )

@@ -116,5 +116,11 @@ class Port:
         return self._rec is not None
 
     def queued_count(self) -> int:
-        """Packets queued across the port's edges."""
-        return sum(edge.depth for edge in self._edges)
+        """Packets queued across the port's edges (recorded with every receive)."""
+        edges = self._edges
+        if len(edges) == 1:
+            return edges[0].depth
+        total = 0
+        for edge in edges:
+            total += edge.depth
+        return total

@@ -22,6 +22,8 @@ from pureflow.core.packets import (
     MessageRoute,
     Packet,
     PacketPayload,
+    PayloadKind,
+    _kind_value,
     payload_of,
 )
 from pureflow.core.ports.base import Port
@@ -30,6 +32,8 @@ from pureflow.types import MAX_IDENTIFIER_LEN, MessageId, PortId
 from pureflow.workflow import PortDirection
 
 _INTERVAL: Final = CHECKPOINT_INTERVAL
+_BYTES: Final = PayloadKind.BYTES
+_CONTROL: Final = PayloadKind.CONTROL
 _new_object = object.__new__
 
 
@@ -50,12 +54,13 @@ def for_edge(item: EdgeItem, route: MessageRoute | None, copy_control: bool) -> 
     fan-out after the first get their own control values (``copy_control``)."""
     if isinstance(item, Packet):
         packet: Packet = item
-        if packet._held is None and not copy_control:
-            if route is not None:
-                packet.route = route
-            return packet
-        payload = packet.payload.copy_for_fanout() if copy_control else packet.payload
-        return packet._rebuild(packet.route if route is None else route, payload)
+        if copy_control:
+            packet = packet._fanout_copy()
+        elif packet._held is not None:
+            packet = packet._copy(packet.route)
+        if route is not None:
+            packet.route = route
+        return packet
     return item._routed(route, copy_control)
 
 
@@ -159,7 +164,21 @@ class OutputPort(Port):
             packet.workflow_id = self._workflow_id
             packet.execution = self._execution
             packet.route = self._own_route  # type: ignore[assignment]  # set with the limit
-            packet.payload = value if value.__class__ is PacketPayload else payload_of(value)
+            cls = value.__class__
+            if cls is bytes:
+                # _kind_value's first answer without its call (the natural rows of
+                # benchmarks/README.md build every packet from bytes).
+                packet._kind = _BYTES
+                packet._value = value
+                packet._payload = None
+            elif cls is PacketPayload:
+                payload: PacketPayload = value  # type: ignore[assignment]  # checked above
+                packet._kind = payload.kind
+                packet._value = payload.value
+                packet._payload = payload
+            else:
+                packet._kind, packet._value = _kind_value(value)
+                packet._payload = None
             return packet
         return self._packet_slow(value, message_id)
 
@@ -244,6 +263,24 @@ class OutputPort(Port):
             for edge in edges:
                 if edge.room() < size:
                     return False
+            if rec is None and isinstance(item, Packet):
+                # Every edge has room: the packet to the first, a fan-out copy to each
+                # other, each offered as it is made (no list, no for_edge: the fan-out
+                # rows of benchmarks/README.md send every packet this way). Offering the
+                # packet an edge holds already makes that edge's copy, so only a control
+                # value needs its own copy made here.
+                if item._kind is not _CONTROL:
+                    for edge in edges:
+                        edge.offer(item)
+                else:
+                    copy = item
+                    last = edges[-1]
+                    for edge in edges:
+                        edge.offer(copy)
+                        if edge is not last:
+                            copy = item._fanout_copy()
+                budget.spent += 1
+                return True
             copies = [
                 for_edge(item, edge.route, copy_control=index > 0)
                 for index, edge in enumerate(edges)
