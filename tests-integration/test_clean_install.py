@@ -181,7 +181,7 @@ def test_every_package_builds_an_sdist_and_a_wheel(build: Build) -> None:
     assert sorted(build.dists) == sorted(
         tomllib.loads((p / "pyproject.toml").read_text())["project"]["name"] for p in PACKAGES
     )
-    assert len(build.dists) == 15
+    assert len(build.dists) == 16
 
 
 def test_metadata_is_complete(build: Build) -> None:

@@ -36,6 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "wasm": {"types", "rules", "workflow", "contract", "core"},
     "nodes": {"types", "rules", "workflow", "contract", "core"},
     "testkit": {"types", "rules", "workflow", "contract", "core", "runtime", "engine", "format"},
+    "ray": {"types", "rules", "workflow", "contract", "core", "runtime", "engine", "format"},
     "otel": {"types", "rules", "workflow", "contract", "core"},
     "report": {"types", "rules", "workflow", "contract", "core"},
     "cli": {

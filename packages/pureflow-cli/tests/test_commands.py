@@ -295,3 +295,26 @@ def test_inspect_shows_each_wasm_node_limits_and_sandbox(tmp_path: Path) -> None
         },
     }
     assert nodes["upper"]["effects"] == ["filesystem_read", "environment_read"]
+
+
+def test_explain_inspect_graph_and_validate_show_replicas(tmp_path: Path) -> None:
+    path = tmp_path / "flow.json"
+    document = json.loads(VALID)
+    document["nodes"][1].update({"replicas": 3, "partition": {"key": "/user"}})
+    path.write_text(json.dumps(document))
+    code, out, err = invoke("explain", str(path))
+    assert code == 0, err
+    assert "  - sink inputs=1 outputs=0 (3 replicas by key /user)\n" in out
+    code, out, err = invoke("inspect", str(path))
+    assert code == 0, err
+    sink = json.loads(out)["nodes"][1]
+    assert (sink["replicas"], sink["partition"]) == (3, {"key": "/user"})
+    assert "replicas" not in json.loads(out)["nodes"][0]
+    code, out, err = invoke("graph", str(path))
+    assert code == 0, err
+    assert "3 replicas by key /user" in out
+    document["nodes"][1]["replicas"] = 0
+    path.write_text(json.dumps(document))
+    code, _, err = invoke("validate", str(path))
+    assert code != 0
+    assert "format.replicas" in err or "replicas must be greater than zero" in err

@@ -215,3 +215,8 @@ def expect(
         "pending": pending,
         "errors": errors,
     }
+
+
+def square(value: int) -> int:
+    """A worker-process transform (module level, so worker processes import it)."""
+    return value * value

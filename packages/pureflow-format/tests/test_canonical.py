@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -142,3 +143,13 @@ def test_generated_dags_round_trip(document: dict) -> None:
     assert again == raw
     assert again.to_workflow() == workflow
     assert raw_to_canonical_json(again) == canonical
+
+
+def test_replicas_and_partition_are_written_after_the_other_node_fields() -> None:
+    def change(document: dict[str, Any]) -> None:
+        document["nodes"][1].update({"replicas": 2, "partition": {"key": "/k"}, "config": {"b": 1}})
+
+    raw = parse_raw(jdoc(change), JSON)
+    node = json.loads(raw_to_canonical_json(raw))["nodes"][1]
+    assert list(node) == ["id", "inputs", "outputs", "config", "replicas", "partition"]
+    assert parse_raw(raw_to_canonical_json(raw), JSON) == raw

@@ -299,3 +299,33 @@ def test_raw_document_built_in_code_reports_json_errors() -> None:
         raw.to_workflow()
     assert str(caught.value).startswith("workflow JSON is invalid: workflow id is invalid")
     assert caught.value.diagnostics[0].line is None
+
+
+def test_replicas_and_partition_reach_the_node() -> None:
+    def change(document: dict[str, object]) -> None:
+        sink = document["nodes"][1]  # type: ignore[index]
+        sink["replicas"] = 3
+        sink["partition"] = {"key": "/user/id"}
+
+    node = parse_workflow(jdoc(change), JSON).node("sink")
+    assert (node.replicas, node.partition_key) == (3, "/user/id")
+    plain = parse_workflow(jdoc(), JSON).node("sink")
+    assert (plain.replicas, plain.partition_key) == (1, None)
+
+
+@pytest.mark.parametrize(
+    ("index", "field", "value", "message"),
+    [
+        (1, "replicas", 0, "node 1 replicas must be greater than zero, got 0"),
+        (0, "replicas", 2, "node 0 has replicas but no inputs"),
+        (1, "partition", {"key": "user"}, 'node 1 partition must be {"key": "<JSON pointer>"}'),
+        (1, "partition", {"hash": "/a"}, 'node 1 partition must be {"key": "<JSON pointer>"}'),
+    ],
+)
+def test_bad_replicas_are_format_errors(
+    index: int, field: str, value: object, message: str
+) -> None:
+    err = problems(jdoc(set_at(("nodes", index, field), value)))
+    assert [d.code for d in err.diagnostics] == ["format.replicas"]
+    assert err.diagnostics[0].message.startswith(message)
+    assert err.diagnostics[0].location == f"/nodes/{index}/{field}"

@@ -92,7 +92,10 @@ def test_workflow_schema_header_and_shape() -> None:
         "config",
         "rule_set",
         "rule_set_ref",
+        "replicas",
+        "partition",
     }
+    assert node["properties"]["replicas"]["minimum"] == 1
     assert node["properties"]["inputs"]["description"] == "Declared input port identifiers."
     assert node["properties"]["config"]["type"] == ["object", "null"]
     edge = props["edges"]["items"]

@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING
 import anyio
 from pureflow.cli.interrupts import INTERRUPTS
 from pureflow.core import CancellationError, ExecutionMetadata, MetadataSink
-from pureflow.engine import ExecutorRegistry, RunHandle, RunPolicy, RunSummary, run
+from pureflow.engine import (
+    ExecutionBackend,
+    ExecutorRegistry,
+    RunHandle,
+    RunPolicy,
+    RunSummary,
+    run,
+)
 from pureflow.engine.loop_monitor import blocked_node_at
 from pureflow.workflow import WorkflowDefinition
 
@@ -48,6 +55,7 @@ async def _run(
     sink: MetadataSink,
     *,
     progress: RunProgress | None = None,
+    backend: ExecutionBackend | None = None,
 ) -> RunOutcome:
     handle = RunHandle()
     loop = asyncio.get_running_loop()
@@ -75,6 +83,7 @@ async def _run(
             on_progress=progress,
             execution=execution,
             cancellation=handle,
+            backend=backend,
         )
     return RunOutcome(summary, signals[0] if signals else None)
 
@@ -87,7 +96,12 @@ def run_interruptibly(
     sink: MetadataSink,
     *,
     progress: RunProgress | None = None,
+    backend: ExecutionBackend | None = None,
 ) -> RunOutcome:
     """Run on a fresh asyncio event loop with signal handling (and ``progress`` shown
-    while the run goes on, if given)."""
-    return anyio.run(partial(_run, workflow, registry, execution, policy, sink, progress=progress))
+    while the run goes on, if given), on ``backend`` (default: this process)."""
+    return anyio.run(
+        partial(
+            _run, workflow, registry, execution, policy, sink, progress=progress, backend=backend
+        )
+    )

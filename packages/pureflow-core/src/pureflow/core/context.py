@@ -368,8 +368,28 @@ class NodeContext:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A context that crosses processes (a record shipped to the driver) carries a
+        # snapshot of its token: an already-cancelled or a fresh token, never the slot.
+        request = self._token._slot.request
+        token = CancellationToken() if request is None else CancellationToken.cancelled(request)
+        return (
+            _restore_context,
+            (str(self._wf), str(self._node_id), self._execution, token, dict(self._config)),
+        )
+
     def __repr__(self) -> str:
         return (
             f"NodeContext(workflow_id={str(self._wf)!r}, node_id={str(self._node_id)!r}, "
             f"execution={self._execution!r}, cancellation={self.cancellation!r})"
         )
+
+
+def _restore_context(
+    workflow_id: str,
+    node_id: str,
+    execution: ExecutionMetadata,
+    token: CancellationToken,
+    config: Mapping[str, Any],
+) -> NodeContext:
+    return NodeContext(workflow_id, node_id, execution, cancellation_token=token, config=config)

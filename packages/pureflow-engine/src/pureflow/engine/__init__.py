@@ -15,7 +15,10 @@ The common case is one call, in async code or sync code alike::
   capacity;
 * :class:`Supervisor`: the run itself, whose live view (:class:`RunView`) progress
   displays read;
-* :class:`ExecutionBackend`: how edges are built and nodes placed (in-process today);
+* :class:`ExecutionBackend`: where nodes run and how edges are built: this process
+  (:class:`InProcessBackend`, the default) or a backend found by name
+  (:func:`load_backend`, such as ``ray`` from ``pureflow-ray``), given a picklable
+  :class:`RunPlan`;
 * :class:`DemoExecutor`: the original CLI's demo node;
 * :func:`bind_workflow` / :func:`bind_document`: every node's ``component`` and code
   resolved (and checked) before the run, as a :class:`BoundWorkflow`;
@@ -26,7 +29,21 @@ The common case is one call, in async code or sync code alike::
 :func:`run_workflow` keeps the original's name and argument order.
 """
 
-from pureflow.engine.backend import ExecutionBackend, InProcessBackend, RunningEdges
+from pureflow.engine.backend import (
+    BACKEND_ENTRY_POINT_GROUP,
+    BackendError,
+    BackendNotFound,
+    ExecutionBackend,
+    InProcessBackend,
+    MetadataPlan,
+    NodeSpec,
+    RunListener,
+    RunningEdges,
+    RunningRun,
+    RunPlan,
+    backend_names,
+    load_backend,
+)
 from pureflow.engine.binding import (
     BINDING_CODES,
     ENTRY_POINT_GROUP,
@@ -70,10 +87,13 @@ from pureflow.engine.summary import DeadlockReport, ReportsUsage, RunSummary, Te
 from pureflow.engine.supervisor import CycleRejected, NodeState, NodeStatus, Supervisor
 
 __all__ = [
+    "BACKEND_ENTRY_POINT_GROUP",
     "BINDING_CODES",
     "ENTRY_POINT_GROUP",
     "PROGRESS_INTERVAL",
     "SCHEME_ENTRY_POINT_GROUP",
+    "BackendError",
+    "BackendNotFound",
     "BindingError",
     "BindingProblem",
     "BoundNode",
@@ -88,29 +108,36 @@ __all__ = [
     "FlowError",
     "InProcessBackend",
     "MappingRegistry",
+    "MetadataPlan",
     "MetadataTarget",
     "MissingExecutor",
+    "NodeSpec",
     "NodeState",
     "NodeStatus",
     "PreparedRun",
     "ProgressCallback",
     "ReportsUsage",
     "RunHandle",
+    "RunListener",
+    "RunPlan",
     "RunPolicy",
     "RunSummary",
     "RunTimeoutError",
     "RunView",
     "RunningEdges",
+    "RunningRun",
     "SchemeResolver",
     "SingleExecutorRegistry",
     "Supervisor",
     "TerminalState",
     "WorkflowSource",
     "as_registry",
+    "backend_names",
     "bind_document",
     "bind_workflow",
     "discover_components",
     "discover_schemes",
+    "load_backend",
     "merge_catalogs",
     "prepare",
     "run",

@@ -82,7 +82,7 @@ import importlib.metadata
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -259,6 +259,9 @@ class BoundNode:
     reference: str | None
     component: Component | None
     executor: NodeExecutor | None
+    from_document: bool = False
+    """True when the document itself says what runs the node (its ``component`` or its
+    rule set), so another process can bind it again from the definition."""
 
     @property
     def spec(self) -> ComponentSpec | None:
@@ -297,6 +300,11 @@ class BoundWorkflow:
         if bound is None or bound.executor is None:
             raise MissingExecutor(node.id)
         return bound.executor
+
+    def from_document(self, node_id: str) -> bool:
+        """Whether the document binds ``node_id`` (see :attr:`BoundNode.from_document`)."""
+        bound = self.nodes.get(NodeId(node_id))
+        return bound is not None and bound.from_document
 
     def contracts(self) -> tuple[NodeContract, ...]:
         """Every node's contract, in document order (passive for unbound nodes)."""
@@ -639,6 +647,7 @@ def bind_workflow(
     require_all: bool = False,
     static: bool = False,
     warnings: list[BindingProblem] | None = None,
+    only: Collection[str] | None = None,
 ) -> BoundWorkflow:
     """Bind every node of ``workflow``; raise :class:`BindingError` listing every problem.
 
@@ -659,7 +668,8 @@ def bind_workflow(
     that: ``python:`` references (and the callables components take from their config)
     are read from source, not imported, and those nodes get no executor (for checking
     and introspection, never for a run); what cannot be read is a ``binding.unchecked``
-    warning, appended to ``warnings`` when a list is given, else logged.
+    warning, appended to ``warnings`` when a list is given, else logged. ``only``: bind
+    just these nodes (a process that runs part of a workflow); the others are left out.
     """
     base = None if base_dir is None else Path(base_dir)
     binder = _Binder(base, catalog or {}, schemes or {}, static=static)
@@ -680,6 +690,8 @@ def bind_workflow(
             )
     bound: dict[NodeId, BoundNode] = {}
     for index, node in enumerate(workflow.nodes):
+        if only is not None and node.id not in only:
+            continue
         reference = node.component
         if node.id in explicit:
             bound[node.id] = BoundNode(node, index, reference, None, explicit[node.id])
@@ -700,7 +712,7 @@ def bind_workflow(
             label = reference
             found = binder.resolve(index, node, reference)
         elif node.rule_set is not None:
-            bound[node.id] = BoundNode(node, index, None, None, RuleNode(node.rule_set))
+            bound[node.id] = BoundNode(node, index, None, None, RuleNode(node.rule_set), True)
             continue
         else:
             if default is None and require_all:
@@ -715,8 +727,9 @@ def bind_workflow(
             continue
         if found is None:
             continue
+        from_document = node.id not in given
         if not isinstance(found, Component):
-            bound[node.id] = BoundNode(node, index, reference, None, found)
+            bound[node.id] = BoundNode(node, index, reference, None, found, from_document)
             continue
         if not binder.check(index, node, label, found.spec):
             continue
@@ -727,7 +740,7 @@ def bind_workflow(
             continue
         executor = binder.build(index, node, label, found)
         if executor is not None:
-            bound[node.id] = BoundNode(node, index, reference, found, executor)
+            bound[node.id] = BoundNode(node, index, reference, found, executor, from_document)
     if warnings is not None:
         warnings.extend(binder.warnings)
     else:
@@ -788,6 +801,7 @@ def bind_document(
     require_all: bool = False,
     warnings: list[BindingProblem] | None = None,
     static: bool = False,
+    only: Collection[str] | None = None,
 ) -> BoundWorkflow:
     """:func:`bind_workflow` with the installed catalog: every component and scheme
     published through entry points (the standard library included). What ``pureflow run``
@@ -817,6 +831,7 @@ def bind_document(
         require_all=require_all,
         static=static,
         warnings=warnings,
+        only=only,
     )
 
 

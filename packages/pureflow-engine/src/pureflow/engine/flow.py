@@ -49,6 +49,8 @@ class _Node:
     outputs: list[str] = field(default_factory=list)
     config: Mapping[str, Any] | None = None
     component: str | None = None
+    replicas: int = 1
+    partition_key: str | None = None
 
 
 def _endpoint(text: str, role: str) -> tuple[str, str]:
@@ -89,18 +91,28 @@ class Flow:
         outputs: Iterable[str] | None = None,
         config: Mapping[str, Any] | None = None,
         component: str | None = None,
+        replicas: int = 1,
+        partition_key: str | None = None,
     ) -> Self:
         """Add node ``node_id`` run by ``code``: an ``async def node(ctx, inputs,
         outputs)``, a blocking ``def`` of the same shape (run in a worker thread), an
         ``@component`` function or class, or a node executor. ``component`` names code
         the way a document does (``builtin:map``, ``python:module:attr``) instead.
         ``config`` is the node's config (``ctx.config``, or the component's settings).
+        ``replicas``/``partition_key``: run that many copies, spread by the value at that
+        JSON pointer or round-robin (:mod:`pureflow.engine.replicas`).
         """
         if node_id in self._nodes:
             raise FlowError(f"node `{node_id}` is added twice")
         if (code is None) == (component is None):
             raise FlowError(f"node `{node_id}`: give its code or a `component` reference")
-        node = _Node(code, config=config, component=component)
+        node = _Node(
+            code,
+            config=config,
+            component=component,
+            replicas=replicas,
+            partition_key=partition_key,
+        )
         declared = component_of(code) if code is not None else None
         spec = None if declared is None else declared.spec
         for ports, given, from_spec in (
@@ -147,6 +159,8 @@ class Flow:
                     tuple(PortId(p) for p in node.outputs),
                     node.component,
                     node.config,
+                    replicas=node.replicas,
+                    partition_key=node.partition_key,
                 )
                 for node_id, node in self._nodes.items()
             ]

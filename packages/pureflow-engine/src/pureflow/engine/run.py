@@ -19,7 +19,10 @@ Inputs are normalised once, here:
   exist is a :class:`BindingError` naming the node, raised before any node starts;
 * ``metadata``: a sink, or a path to write JSON Lines to (created, and closed when the
   run ends);
-* ``backend``: where nodes run (default: this process, :class:`InProcessBackend`).
+* ``backend``: where nodes run: an :class:`ExecutionBackend`, or the name of an installed
+  one (``"inprocess"``, ``"ray"`` with ``pureflow-ray``; see
+  :func:`~pureflow.engine.backend.load_backend`). Default: this process
+  (:class:`InProcessBackend`).
 
 What raises (before anything runs): a document that cannot be loaded
 (:class:`~pureflow.format.WorkflowFileError`, :class:`~pureflow.format.FormatError`), a
@@ -49,7 +52,12 @@ from pureflow.core import (
     MetadataSink,
     NodeExecutor,
 )
-from pureflow.engine.backend import ExecutionBackend, InProcessBackend, RunningEdges
+from pureflow.engine.backend import (
+    ExecutionBackend,
+    InProcessBackend,
+    RunningEdges,
+    load_backend,
+)
 from pureflow.engine.binding import bind_document
 from pureflow.engine.flow import Flow
 from pureflow.engine.policy import RunPolicy
@@ -264,7 +272,7 @@ async def run(
     policy: RunPolicy | None = None,
     timeout: float | None = None,  # noqa: ASYNC109 - the deadline snapshots who is stuck
     on_progress: ProgressCallback | None = None,
-    backend: ExecutionBackend | None = None,
+    backend: ExecutionBackend | str | None = None,
     execution: ExecutionMetadata | str = "run-1",
     cancellation: CancellationHandle | None = None,
     hook: LifecycleHook | None = None,
@@ -294,8 +302,9 @@ async def run(
             policy=policy or RunPolicy(),
             sink=sink,
             hook=hook,
-            backend=backend or InProcessBackend(),
+            backend=_backend(backend),
             cancellation=cancellation,
+            base_dir=prepared.base_dir,
         )
         expired: list[RunTimeoutError] = []
         async with anyio.create_task_group() as group:
@@ -331,6 +340,14 @@ async def run(
             owned.close()
 
 
+def _backend(backend: ExecutionBackend | str | None) -> ExecutionBackend:
+    if backend is None:
+        return InProcessBackend()
+    if isinstance(backend, str):
+        return load_backend(backend)
+    return backend
+
+
 def _open_metadata(target: MetadataTarget) -> tuple[MetadataSink | None, JsonlMetadataSink | None]:
     """The sink to record into, and the JSONL sink this run owns (for a path)."""
     if target is None or not isinstance(target, str | os.PathLike):
@@ -347,7 +364,7 @@ def run_sync(
     policy: RunPolicy | None = None,
     timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
-    backend: ExecutionBackend | None = None,
+    backend: ExecutionBackend | str | None = None,
     execution: ExecutionMetadata | str = "run-1",
     cancellation: CancellationHandle | None = None,
     hook: LifecycleHook | None = None,
@@ -384,7 +401,7 @@ async def run_workflow(
     metadata: MetadataSink | None = None,
     hook: LifecycleHook | None = None,
     cancellation: CancellationHandle | None = None,
-    backend: ExecutionBackend | None = None,
+    backend: ExecutionBackend | str | None = None,
 ) -> RunSummary:
     """The original's ``run_workflow(workflow, executors)``: :func:`run` with ready
     executors and the original's registry rules. ``executors`` is a mapping of node id to

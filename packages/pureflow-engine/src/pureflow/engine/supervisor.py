@@ -1,14 +1,14 @@
-"""The supervisor: one task per node, first-error policy, watchdog, and the summary.
+"""The supervisor: the run plan, first-error policy, watchdog, and the summary.
 
 The run proceeds in this order:
 
 1. pre-flight (before any record or task): the cycle policy, then an executor for every
    node; a failure raises and nothing runs;
-2. every edge is built through the backend; one ``node_scheduled`` record per node, in
-   declaration order;
-3. every node starts at once in its own task (declaration order); each goes through
+2. the backend opens the plan (builds every edge, places every node); one
+   ``node_scheduled`` record per node, in declaration order;
+3. every node starts at once (declaration order); each goes through
    :func:`pureflow.runtime.run_node`, so each ends with exactly one terminal record and
-   its ports closed;
+   its ports closed; the backend reports each start and end to the supervisor;
 4. on a node's first error under fail-fast the shared cancellation token is cancelled
    (``node execution failed: <error>``) *before* that node's outputs close, then
    ``error/workflow_failed`` is recorded after its own records;
@@ -26,13 +26,12 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
-from anyio.abc import TaskGroup
 from pureflow.core import (
-    CancellationError,
     CancellationHandle,
     DeadlockDiagnostic,
     EdgeStatisticsRecord,
@@ -46,23 +45,28 @@ from pureflow.core import (
     MetadataError,
     MetadataSink,
     NodeContext,
-    NodeExecutor,
     PureflowError,
     WarningRecord,
     WarningRecordKind,
 )
-from pureflow.core.liveness import LivenessMonitor, NodeFlow
 from pureflow.core.metadata.records import EdgeStatisticsKind
-from pureflow.engine.backend import ExecutionBackend, NodeTask, RunningEdges
+from pureflow.engine.backend import (
+    ExecutionBackend,
+    MetadataPlan,
+    NodeSpec,
+    RunningEdges,
+    RunningRun,
+    RunPlan,
+)
 from pureflow.engine.loop_monitor import LoopBlock, LoopMonitor
 from pureflow.engine.policy import FailurePolicy, RunPolicy
 from pureflow.engine.registry import ExecutorRegistry
+from pureflow.engine.replicas import expand_plan
 from pureflow.engine.run_log import log_run_finished, log_run_started, with_run_logging
 from pureflow.engine.summary import DeadlockReport, RunSummary
 from pureflow.engine.watchdog import format_duration, watch_progress
-from pureflow.runtime import NodeOutcome, OutcomeKind, run_node
-from pureflow.types import NodeId
-from pureflow.workflow import CycleDetected, CyclePolicy, NodeDefinition, WorkflowDefinition
+from pureflow.runtime import NodeOutcome, OutcomeKind
+from pureflow.workflow import CycleDetected, CyclePolicy, WorkflowDefinition
 
 _log = logging.getLogger("pureflow.engine")
 
@@ -104,7 +108,7 @@ def effective_cycle_policy(workflow: WorkflowDefinition, policy: RunPolicy) -> C
 
 def preflight(
     workflow: WorkflowDefinition, registry: ExecutorRegistry, policy: RunPolicy
-) -> list[tuple[NodeDefinition, NodeExecutor]]:
+) -> tuple[NodeSpec, ...]:
     """Check the cycle policy and find every executor; raise before anything runs."""
     if effective_cycle_policy(workflow, policy) is CyclePolicy.REJECT:
         try:
@@ -115,12 +119,27 @@ def preflight(
                 f"workflow `{workflow.id}` contains directed cycle {path}; use an explicit "
                 "feedback-loop run policy to execute cyclic graphs"
             ) from None
-    return [(node, registry.executor_for(node)) for node in workflow.nodes]
+    from_document = getattr(registry, "from_document", None)
+    return tuple(
+        NodeSpec(
+            node,
+            registry.executor_for(node),
+            bool(from_document is not None and from_document(node.id)),
+            policy.time_limit_for(node.id),
+        )
+        for node in workflow.nodes
+    )
 
 
 class Supervisor:
-    """Runs one workflow once. Use :func:`pureflow.engine.run_workflow` unless you need
-    the live view (:attr:`statuses`, :attr:`edges`) for a progress display."""
+    """Runs one workflow once. Use :func:`pureflow.engine.run` unless you need the live
+    view (:attr:`statuses`, :attr:`edges`) for a progress display.
+
+    It plans the run (:class:`~pureflow.engine.backend.RunPlan`), has ``backend`` open it,
+    and is the run's :class:`~pureflow.engine.backend.RunListener`: it keeps the summary
+    and the statuses, applies the failure policy, runs the watchdog and the deadlock
+    diagnostic, and writes ``node_scheduled``, ``workflow_failed`` and edge statistics.
+    """
 
     def __init__(
         self,
@@ -133,7 +152,11 @@ class Supervisor:
         hook: LifecycleHook | None,
         backend: ExecutionBackend,
         cancellation: CancellationHandle | None = None,
+        base_dir: Path | None = None,
     ) -> None:
+        specs = preflight(workflow, registry, policy)
+        # Replicated nodes run as copies between a splitter and a merger (replicas.py).
+        workflow, specs, apart = expand_plan(workflow, specs)
         self.workflow = workflow
         self.execution = execution
         self.policy = policy
@@ -141,14 +164,21 @@ class Supervisor:
         self.hook = hook
         self.backend = backend
         self.cancellation = cancellation if cancellation is not None else CancellationHandle()
-        self.plan = preflight(workflow, registry, policy)
+        self.plan = RunPlan(
+            workflow,
+            execution,
+            policy,
+            specs,
+            base_dir if base_dir is not None else getattr(registry, "base_dir", None),
+            MetadataPlan.of(self.sink),
+            apart,
+        )
         self.summary = RunSummary(workflow.id, len(workflow.nodes))
         self.statuses: dict[str, NodeStatus] = {
             node.id: NodeStatus(node.id) for node in workflow.nodes
         }
         self.edges: RunningEdges | None = None
-        self.liveness = LivenessMonitor()
-        self._group: TaskGroup | None = None
+        self._running: RunningRun | None = None
         self._all_finished: anyio.Event | None = None
         self._deadlocked: anyio.Event | None = None
         self._stopping = False
@@ -161,63 +191,60 @@ class Supervisor:
 
     async def run(self) -> RunSummary:
         """Run every node to its end and return the summary. Node failures are data in
-        the summary; only pre-flight problems and host cancellation raise."""
+        the summary; only pre-flight problems, a backend that cannot start the run and
+        host cancellation raise."""
         log_run_started(self.workflow, self.execution)
-        edges = self.backend.wire(self.workflow, self.policy.default_capacity)
-        self.edges = edges
         self._all_finished = anyio.Event()
+        self._deadlocked = anyio.Event()
         contexts = [
             NodeContext(
                 self.workflow.id,
-                node.id,
+                spec.node.id,
                 self.execution,
                 cancellation_token=self.cancellation.token,
-                config=node.config,
+                config=spec.node.config,
             )
-            for node, _ in self.plan
+            for spec in self.plan.nodes
         ]
-        for ctx in contexts:
-            self._observe_scheduled(ctx)
-        # Every node is live before any starts: one that has not started is not blocked.
-        flows = [self.liveness.flow(node.id) for node, _ in self.plan]
+        opened = self.backend.open(
+            self.plan,
+            sink=self.sink,
+            hook=self.hook,
+            cancellation=self.cancellation,
+            listener=self,
+        )
         try:
-            async with anyio.create_task_group() as group:
-                self._group = group
+            async with opened as running:
+                self._running = running
+                edges = self.edges = running.edges
+                for ctx in contexts:
+                    self._observe_scheduled(ctx)
                 if self._aborted:
-                    group.cancel_scope.cancel()
-                async with anyio.create_task_group() as watchers:
-                    watchers.start_soon(self._stop_after_cancellation)
-                    if self.policy.watchdog_seconds is not None:
-                        watchers.start_soon(self._watchdog)
-                    if self.policy.detect_deadlocks:
-                        self._deadlocked = anyio.Event()
-                        self.liveness.on_deadlock = self._deadlocked.set
-                        watchers.start_soon(self._deadlock_watch)
-                    every = getattr(self.sink, "statistics_seconds", None)
-                    if every is not None:
-                        watchers.start_soon(self._edge_statistics, float(every))
-                    if self.policy.loop_block_seconds is not None:
-                        monitor = LoopMonitor(
-                            self.policy.loop_block_seconds,
-                            limit=self.policy.watchdog_seconds,
-                            on_block=self._loop_blocked,
-                        )
-                        watchers.start_soon(monitor.watch)
-                    async with anyio.create_task_group() as nodes:
-                        for (node, executor), ctx, flow in zip(
-                            self.plan, contexts, flows, strict=True
-                        ):
-                            task = self._node_task(node, executor, ctx, flow)
-                            self.backend.start(nodes.start_soon, task)
-                    watchers.cancel_scope.cancel()
+                    running.abort()
+                try:
+                    async with anyio.create_task_group() as watchers:
+                        watchers.start_soon(self._stop_after_cancellation)
+                        if self.policy.watchdog_seconds is not None:
+                            watchers.start_soon(self._watchdog)
+                        if self.policy.detect_deadlocks:
+                            watchers.start_soon(self._deadlock_watch)
+                        every = getattr(self.sink, "statistics_seconds", None)
+                        if every is not None:
+                            watchers.start_soon(self._edge_statistics, float(every))
+                        if self.policy.loop_block_seconds is not None:
+                            monitor = LoopMonitor(
+                                self.policy.loop_block_seconds,
+                                limit=self.policy.watchdog_seconds,
+                                on_block=self._loop_blocked,
+                            )
+                            watchers.start_soon(monitor.watch)
+                        await running.wait()
+                        watchers.cancel_scope.cancel()
+                finally:
+                    self.summary.observed_message_count = edges.messages_moved()
+                    if getattr(self.sink, "statistics_seconds", None) is not None:
+                        self._write_statistics(EdgeStatisticsKind.FINAL)
         finally:
-            self.summary.observed_message_count = edges.messages_moved()
-            if getattr(self.sink, "statistics_seconds", None) is not None:
-                self._write_statistics(EdgeStatisticsKind.FINAL)
-            try:
-                edges.close_all()  # ports of nodes that never ran: their drops recorded
-            except PureflowError:  # the sink failed: that error is already the run's
-                _log.debug("closing the edges after the run failed", exc_info=True)
             self.finished = True
         log_run_finished(self.summary, self.execution)
         return self.summary
@@ -230,44 +257,39 @@ class Supervisor:
         """Cancel every node's task now (host cancellation: each node still records
         ``node_cancelled``); :meth:`run` then returns the summary."""
         self._aborted = True
-        if self._group is not None:
-            self._group.cancel_scope.cancel()
+        if self._running is not None:
+            self._running.abort()
 
-    def _node_task(
-        self, node: NodeDefinition, executor: NodeExecutor, ctx: NodeContext, flow: NodeFlow
-    ) -> NodeTask:
-        async def task() -> None:
-            assert self.edges is not None
-            ports = self.edges[node.id]
-            status = self.statuses[node.id]
-            status.state, status.started_at = NodeState.RUNNING, time.monotonic()
-            try:
-                outcome = await run_node(
-                    executor,
-                    ctx,
-                    ports.inputs,
-                    ports.outputs,
-                    sink=self.sink,
-                    hook=self.hook,
-                    time_limit=self.policy.time_limit_for(node.id),
-                    on_error=self._on_error,
-                    flow=flow,
-                )
-            except anyio.get_cancelled_exc_class():
-                self.summary.record_usage(node.id, executor)
-                self._record(node.id, NodeOutcome.of_error(CancellationError("cancelled by host")))
-                raise
-            self.summary.record_usage(node.id, executor)
-            self._record(node.id, outcome)
+    # --- what the backend reports (RunListener) --------------------------------------
 
-        return task
+    def node_started(self, node_id: str) -> None:
+        status = self.statuses[node_id]
+        status.state, status.started_at = NodeState.RUNNING, time.monotonic()
 
-    # --- outcomes ----------------------------------------------------------------------
-
-    def _on_error(self, error: PureflowError) -> None:
-        """Called by the runner before a failing node's ports close."""
+    def node_error(self, node_id: str, error: PureflowError) -> None:  # noqa: ARG002
+        """Called before a failing node's ports close (in process)."""
         if self.policy.failure is FailurePolicy.FAIL_FAST:
             self.cancellation.cancel(f"node execution failed: {error}")
+
+    def node_finished(
+        self, node_id: str, outcome: NodeOutcome, usage: Mapping[str, int] | None
+    ) -> None:
+        if usage:
+            self.summary.node_usage[str(node_id)] = dict(usage)
+        self._record(node_id, outcome)
+
+    def deadlocked(self) -> None:
+        if self._deadlocked is not None:
+            self._deadlocked.set()
+
+    def run_failed(self, error: PureflowError) -> None:
+        first = self.summary.first_error is None
+        self.summary.record_workflow_error(error)
+        if first:
+            self._write_workflow_failed(error, None)
+        self.cancellation.cancel(f"node execution failed: {error}")
+
+    # --- outcomes ----------------------------------------------------------------------
 
     def _record(self, node_id: str, outcome: NodeOutcome) -> None:
         status = self.statuses[node_id]
@@ -366,8 +388,8 @@ class Supervisor:
         assert self._all_finished is not None
         with anyio.move_on_after(self.policy.grace_seconds):
             await self._all_finished.wait()
-        if self.summary.pending_node_count and self._group is not None:
-            self._group.cancel_scope.cancel()
+        if self.summary.pending_node_count and self._running is not None:
+            self._running.abort()
 
     def blocked_nodes(self) -> list[dict[str, object]]:
         """Each running node and the ports it is waiting on now (for diagnostics)."""
@@ -377,13 +399,9 @@ class Supervisor:
         for node_id, status in self.statuses.items():
             if status.state is not NodeState.RUNNING:
                 continue
-            ports = self.edges[NodeId(node_id)]
+            inputs, outputs = self.edges.waiting_ports(node_id)
             blocked.append(
-                {
-                    "node_id": node_id,
-                    "waiting_inputs": list(ports.inputs.waiting_ports()),
-                    "waiting_outputs": list(ports.outputs.waiting_ports()),
-                }
+                {"node_id": node_id, "waiting_inputs": inputs, "waiting_outputs": outputs}
             )
         return blocked
 

@@ -2,11 +2,11 @@
 
 Pretty JSON with a 2-space indent and raw UTF-8, no trailing newline. Keys come in
 struct order: ``pureflow_version, id, nodes, edges`` (then ``cycles``, only when set);
-``id, inputs, outputs`` then ``component``, ``config``, ``rule_set``, ``rule_set_ref``
-(each only when set) for nodes; ``source, target, capacity`` for edges; ``node, port``
-for endpoints. ``pureflow_version`` and ``capacity`` are always written (``null`` when
-absent). ``rule_set`` and ``config`` objects are written with sorted keys, as serde's
-``Value`` does. Parsing the output gives back an equal raw document.
+``id, inputs, outputs`` then ``component``, ``config``, ``rule_set``, ``rule_set_ref``,
+``replicas``, ``partition`` (each only when set) for nodes; ``source, target, capacity``
+for edges; ``node, port`` for endpoints. ``pureflow_version`` and ``capacity`` are
+always written (``null`` when absent). ``rule_set`` and ``config`` objects are written
+with sorted keys, as serde's ``Value`` does. Parsing the output gives back an equal raw document.
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ def _node(node: RawNode) -> dict[str, Any]:
         out["rule_set"] = _sorted(node.rule_set)
     if node.rule_set_ref is not None:
         out["rule_set_ref"] = node.rule_set_ref
+    if node.replicas is not None:
+        out["replicas"] = node.replicas
+    if node.partition is not None:
+        out["partition"] = _sorted(node.partition)
     return out
 
 

@@ -6,7 +6,8 @@ the original reported; the rest follow in the same order:
 1. the version (``format.missing_version``, ``format.unsupported_version``);
 2. the workflow id (``format.identifier``);
 3. each node in order: its id, each input port, each output port, duplicate ports
-   (``graph.duplicate_port``), then the ``component`` extension (``format.component``);
+   (``graph.duplicate_port``), then the ``component`` extension (``format.component``),
+   then ``replicas`` and ``partition`` (``format.replicas``);
 4. each edge in order: source node, source port, target node, target port, capacity
    (``format.capacity``);
 5. the graph (``graph.*`` codes from :func:`pureflow.workflow.graph.graph_errors`);
@@ -30,6 +31,7 @@ from pureflow.format.diagnostics import (
     FORMAT_COMPONENT,
     FORMAT_IDENTIFIER,
     FORMAT_MISSING_VERSION,
+    FORMAT_REPLICAS,
     FORMAT_UNSUPPORTED_VERSION,
     Diagnostic,
     WorkflowDocumentError,
@@ -40,6 +42,7 @@ from pureflow.format.documents import (
     COMPONENT_PREFIXES,
     CURRENT_PUREFLOW_VERSION,
     RawEdge,
+    RawNode,
     RawWorkflowDocument,
 )
 from pureflow.format.formats import DocumentFormat
@@ -254,6 +257,7 @@ def _nodes(
             if problem is not None:
                 out.add(FORMAT_COMPONENT, problem, ("nodes", index, "component"))
                 component = None
+        replicas, partition_key = _replicas(node, index, out)
         rule_set = rule_sets.resolve(index)
         if node_id is not None:
             nodes.append(
@@ -264,10 +268,44 @@ def _nodes(
                     component,
                     node.config,
                     rule_set,
+                    replicas,
+                    partition_key,
                 )
             )
             indexes.append(index)
     return nodes, indexes
+
+
+def _replicas(node: RawNode, index: int, out: _Collector) -> tuple[int, str | None]:
+    """The node's ``replicas`` (1 when absent or invalid) and partition key."""
+    replicas = 1 if node.replicas is None else node.replicas
+    if replicas == 0:
+        out.add(
+            FORMAT_REPLICAS,
+            f"node {index} replicas must be greater than zero, got 0",
+            ("nodes", index, "replicas"),
+        )
+        replicas = 1
+    if replicas > 1 and not node.inputs:
+        out.add(
+            FORMAT_REPLICAS,
+            f"node {index} has replicas but no inputs (every copy would send the same packets)",
+            ("nodes", index, "replicas"),
+        )
+        replicas = 1
+    partition = node.partition
+    if partition is None:
+        return replicas, None
+    key = partition.get("key")
+    if set(partition) != {"key"} or not isinstance(key, str) or not (key == "" or key[0] == "/"):
+        out.add(
+            FORMAT_REPLICAS,
+            f'node {index} partition must be {{"key": "<JSON pointer>"}} (a pointer is empty '
+            "or starts with `/`)",
+            ("nodes", index, "partition"),
+        )
+        return replicas, None
+    return replicas, key
 
 
 def _edges(raw: RawWorkflowDocument, out: _Collector) -> tuple[list[EdgeDefinition], list[int]]:

@@ -49,6 +49,7 @@ FORMAT_UNSUPPORTED_VERSION: Final = "format.unsupported_version"
 FORMAT_IDENTIFIER: Final = "format.identifier"
 FORMAT_CAPACITY: Final = "format.capacity"
 FORMAT_COMPONENT: Final = "format.component"
+FORMAT_REPLICAS: Final = "format.replicas"
 RULE_SET_CONFLICT: Final = "rule_set.conflict"
 RULE_SET_PARSE: Final = "rule_set.parse"
 RULE_SET_RESOLVE: Final = "rule_set.resolve"
@@ -69,6 +70,7 @@ DIAGNOSTIC_CODES: Final[tuple[str, ...]] = (
     FORMAT_IDENTIFIER,
     FORMAT_CAPACITY,
     FORMAT_COMPONENT,
+    FORMAT_REPLICAS,
     "graph.duplicate_node",
     "graph.duplicate_port",
     "graph.unknown_node",

@@ -229,7 +229,8 @@ class RawEdge(BaseModel):
 
 
 class RawNode(BaseModel):
-    """A node as written, with the optional extensions ``component`` and ``config``."""
+    """A node as written, with the optional extensions ``component``, ``config``,
+    ``replicas`` and ``partition``."""
 
     model_config = _MODEL_CONFIG
 
@@ -251,6 +252,15 @@ class RawNode(BaseModel):
     rule_set_ref: OptionalText = Field(
         default=None,
         description="Optional URI of a rule set, resolved relative to the workflow file.",
+    )
+    replicas: Capacity = Field(
+        default=None,
+        description="Extension: how many copies of the node run side by side (default 1).",
+    )
+    partition: JsonObject = Field(
+        default=None,
+        description='Extension: how packets are spread over the copies: `{"key": "<JSON '
+        'pointer>"}` (same key, same copy); omitted: round-robin.',
     )
 
 

@@ -30,9 +30,10 @@ WASM_MANIFEST_SCHEMA_ID: Final = "https://pureflow.dev/schemas/wasm-component-ma
 
 _WORKFLOW_DESCRIPTION: Final = (
     "A Pureflow workflow document (version 1, with the optional extensions component, "
-    "config and cycles). Identifiers are limited to 256 UTF-8 bytes; JSON Schema cannot "
-    "count bytes, so maxLength 256 (code points) only approximates that cap. Graph rules "
-    "(unknown or duplicate nodes and ports, cycles) are checked by the parser only."
+    "config, replicas, partition and cycles). Identifiers are limited to 256 UTF-8 bytes; "
+    "JSON Schema cannot count bytes, so maxLength 256 (code points) only approximates that "
+    "cap. Graph rules (unknown or duplicate nodes and ports, cycles) are checked by the "
+    "parser only."
 )
 _MANIFEST_DESCRIPTION: Final = (
     "Binds workflow nodes to WebAssembly components, with optional resource limits."

@@ -76,8 +76,9 @@ class NodeIntrospection:
     mode implies, its declared effects (descriptor order) and, for a rule node, its rule
     set. ``to_json()`` has a ``rule_set`` key (the rule set in its document shape, rules in
     evaluation order) only for rule nodes, and an ``effects_known`` key (``false``) only
-    for nodes whose effects are unknown (``effects`` then lists only what is known), so
-    other nodes keep the original's shape."""
+    for nodes whose effects are unknown (``effects`` then lists only what is known), and
+    ``replicas`` and ``partition`` (``{"key": ...}`` or null for round-robin) only for a
+    replicated node, so other nodes keep the original's shape."""
 
     node_id: NodeId
     ports: tuple[PortIntrospection, ...]
@@ -88,6 +89,8 @@ class NodeIntrospection:
     effects: tuple[EffectCapability, ...]
     rule_set: RuleSet | None = None
     effects_known: bool = True
+    replicas: int = 1
+    partition_key: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -103,6 +106,9 @@ class NodeIntrospection:
             data["effects_known"] = False
         if self.rule_set is not None:
             data["rule_set"] = rule_set_to_json(self.rule_set)
+        if self.replicas > 1:
+            data["replicas"] = self.replicas
+            data["partition"] = None if self.partition_key is None else {"key": self.partition_key}
         return data
 
 
@@ -185,6 +191,8 @@ def introspect_workflow(
                 descriptor.effects,
                 node.rule_set,
                 descriptor.effects_known,
+                node.replicas,
+                node.partition_key,
             )
         )
 

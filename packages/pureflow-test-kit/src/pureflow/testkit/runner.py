@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeAlias
 import anyio
 from pureflow.core import ExecutionMetadata, NodeExecutor, NodeFunction, PureflowError
 from pureflow.engine import (
+    ExecutionBackend,
     RunPolicy,
     RunSummary,
     RunTimeoutError,
@@ -147,6 +148,7 @@ async def run_workflow(
     # which anyio.fail_after around the call could not do.
     timeout: float | None = DEFAULT_TIMEOUT,  # noqa: ASYNC109
     metadata: RecordingMetadataSink | None = None,
+    backend: ExecutionBackend | str | None = None,
 ) -> WorkflowRun:
     """Run ``workflow`` to its end and return a :class:`WorkflowRun`.
 
@@ -163,7 +165,9 @@ async def run_workflow(
     * ``timeout``: seconds before the run is cancelled and :class:`WorkflowTimeoutError`
       raised (``None``: no limit);
     * ``metadata``: the sink to record into (default: a new
-      :class:`RecordingMetadataSink`), returned as ``run.metadata``.
+      :class:`RecordingMetadataSink`), returned as ``run.metadata``;
+    * ``backend``: where the nodes run, as :func:`pureflow.engine.run` takes it (default:
+      this process; ``"ray"`` with ``pureflow-ray`` installed).
 
     Node failures are data (``run.succeeded``, ``run.summary``); only setup problems,
     engine pre-flight errors (a rejected cycle) and the timeout raise.
@@ -183,6 +187,7 @@ async def run_workflow(
             policy=policy,
             timeout=timeout,
             execution=execution,
+            backend=backend,
         )
     except RunTimeoutError as error:
         raise WorkflowTimeoutError(error, sink) from None
@@ -197,9 +202,14 @@ def run_workflow_sync(
     execution: str | ExecutionMetadata = "test-run",
     timeout: float | None = DEFAULT_TIMEOUT,
     metadata: RecordingMetadataSink | None = None,
-    backend: Literal["asyncio", "trio"] = "asyncio",
+    backend: ExecutionBackend | str | None = None,
+    event_loop: Literal["asyncio", "trio"] = "asyncio",
 ) -> WorkflowRun:
-    """:func:`run_workflow` from synchronous code, on a new event loop of ``backend``."""
+    """:func:`run_workflow` from synchronous code, on a new ``event_loop``. ``backend``
+    is where the nodes run, as for :func:`run_workflow`; for compatibility,
+    ``backend="asyncio"`` or ``"trio"`` names the event loop instead."""
+    if backend in _EVENT_LOOPS:
+        event_loop, backend = backend, None  # type: ignore[assignment]
     call = partial(
         run_workflow,
         workflow,
@@ -208,8 +218,12 @@ def run_workflow_sync(
         execution=execution,
         timeout=timeout,
         metadata=metadata,
+        backend=backend,
     )
-    return anyio.run(call, backend=backend)
+    return anyio.run(call, backend=event_loop)
+
+
+_EVENT_LOOPS = ("asyncio", "trio")
 
 
 class BoundRunner:
@@ -229,6 +243,7 @@ class BoundRunner:
         policy: RunPolicy | None = None,
         execution: str | ExecutionMetadata = "test-run",
         timeout: float | None = None,  # noqa: ASYNC109 - see run_workflow
+        backend: ExecutionBackend | str | None = None,
     ) -> WorkflowRun:
         return await run_workflow(
             workflow,
@@ -237,6 +252,7 @@ class BoundRunner:
             execution=execution,
             timeout=self.timeout if timeout is None else timeout,
             metadata=self.metadata,
+            backend=backend,
         )
 
     def __repr__(self) -> str:

@@ -112,8 +112,12 @@ class NodeDefinition:
     ``component`` and ``config`` come from the document extensions (DESIGN §3): the graph
     carries them but never interprets them. ``rule_set`` makes the node a rule node (the
     document's ``rule_set`` or ``rule_set_ref``): the graph checks that it fits the node
-    (:mod:`pureflow.workflow.rule_checks`). Building a node rejects a port id used twice,
-    including once as an input and once as an output.
+    (:mod:`pureflow.workflow.rule_checks`). ``replicas`` (default 1) asks the engine to
+    run that many copies of the node side by side, each packet going to one of them:
+    the one the hash of the value at the JSON pointer ``partition_key`` picks (same key,
+    same copy, order kept per key), else round-robin. Building a node rejects a port id
+    used twice, including once as an input and once as an output, ``replicas`` below 1,
+    and replicas of a node without inputs (every copy would produce the same packets).
     """
 
     id: NodeId
@@ -122,8 +126,14 @@ class NodeDefinition:
     component: str | None = None
     config: Mapping[str, Any] | None = field(default=None, compare=True, hash=False)
     rule_set: RuleSet | None = None
+    replicas: int = 1
+    partition_key: str | None = None
 
     def __post_init__(self) -> None:
+        if self.replicas < 1:
+            raise ValueError(f"node `{self.id}`: replicas must be at least 1, got {self.replicas}")
+        if self.replicas > 1 and not self.input_ports:
+            raise ValueError(f"node `{self.id}`: a node without inputs cannot have replicas")
         object.__setattr__(self, "input_ports", tuple(self.input_ports))
         object.__setattr__(self, "output_ports", tuple(self.output_ports))
         duplicate = first_duplicate_port(self.input_ports + self.output_ports)
@@ -140,6 +150,8 @@ class NodeDefinition:
         component: str | None = None,
         config: Mapping[str, Any] | None = None,
         rule_set: RuleSet | None = None,
+        replicas: int = 1,
+        partition_key: str | None = None,
     ) -> NodeDefinition:
         """Shorthand that validates plain strings: ``NodeDefinition.of("a", [], ["out"])``."""
         return cls(
@@ -149,7 +161,18 @@ class NodeDefinition:
             component,
             config,
             rule_set,
+            replicas,
+            partition_key,
         )
+
+    def replication(self) -> str | None:
+        """How the node is replicated, in words (``"3 replicas by key /user"``,
+        ``"2 replicas, round-robin"``), or None for a single node."""
+        if self.replicas <= 1:
+            return None
+        if self.partition_key is None:
+            return f"{self.replicas} replicas, round-robin"
+        return f"{self.replicas} replicas by key {self.partition_key or '(the whole value)'}"
 
     def direction_of(self, port_id: str) -> PortDirection | None:
         """The direction of a declared port, or None if the node has no such port."""

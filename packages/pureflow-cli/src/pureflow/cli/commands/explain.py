@@ -27,10 +27,10 @@ def command(workflow: str) -> None:
         "control-only policy",
         "node order:",
     ]
-    lines += [
-        f"  - {node.id} inputs={len(node.input_ports)} outputs={len(node.output_ports)}"
-        for node in definition.nodes
-    ]
+    for node in definition.nodes:
+        line = f"  - {node.id} inputs={len(node.input_ports)} outputs={len(node.output_ports)}"
+        replication = node.replication()
+        lines.append(line if replication is None else f"{line} ({replication})")
     lines.append("edges:")
     lines += [
         f"  - {edge.source.node_id}.{edge.source.port_id} -> "

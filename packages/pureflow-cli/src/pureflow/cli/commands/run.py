@@ -89,6 +89,20 @@ if TYPE_CHECKING:
     help="Write the run report (one HTML file) to FILE when the run ends. Needs "
     "`pureflow-cli[report]`.",
 )
+@click.option(
+    "--backend",
+    "backend_name",
+    default="inprocess",
+    show_default=True,
+    metavar="NAME",
+    help="Where the nodes run: inprocess, or ray (on a Ray cluster; needs `pureflow-cli[ray]`).",
+)
+@click.option(
+    "--address",
+    metavar="ADDR|auto",
+    help="With --backend ray: the Ray cluster to join and leave running (default: start a "
+    "local Ray for this run and stop it after).",
+)
 @click.argument("workflow", metavar="WORKFLOW", type=DOCUMENT)
 @click.argument("metadata", metavar="METADATA", required=False, type=OUTPUT_FILE)
 def command(
@@ -106,6 +120,8 @@ def command(
     show_traceback: bool,
     otel: bool,
     report_path: Path | None,
+    backend_name: str,
+    address: str | None,
 ) -> None:
     """Run WORKFLOW; nodes without a ``component`` run the original's demo executor."""
     from pureflow.cli.binding import bind, input_files
@@ -124,6 +140,7 @@ def command(
     except IdentifierError as err:
         raise click.BadParameter(str(err), param_hint="--execution-id") from None
     tier = parse_tier(metadata_tier)
+    backend = _backend(backend_name, address)
     definition = load(workflow)
     registry = bind(definition, workflow, manifest_path=manifest_path)
     inputs = input_files(registry, workflow, manifest_path)
@@ -141,10 +158,14 @@ def command(
     output = MetadataOutput(metadata, tier, timestamps=timestamps, observers=observers)
     wanted = live_progress_wanted(quiet=quiet, metadata=metadata)
     progress = RunProgress.on_stderr() if wanted else None
+    from pureflow.engine import BackendError
+
     try:
         outcome = run_interruptibly(
-            definition, registry, execution, policy, output.sink, progress=progress
+            definition, registry, execution, policy, output.sink, progress=progress, backend=backend
         )
+    except BackendError as err:
+        raise CliError(str(err)) from None
     finally:
         with INTERRUPTS.deferred():
             output.close()
@@ -170,6 +191,18 @@ def command(
             metadata_failed=output.failure is not None,
         )
     )
+
+
+def _backend(name: str, address: str | None) -> Any:
+    """The execution backend ``--backend`` names (its package imported only now)."""
+    from pureflow.engine import BackendNotFound, load_backend
+
+    if address is not None and name == "inprocess":
+        raise click.UsageError("--address needs a backend that joins a cluster (--backend ray)")
+    try:
+        return load_backend(name, **({} if address is None else {"address": address}))
+    except BackendNotFound as err:
+        raise CliError(str(err)) from None
 
 
 def _report_errors(

@@ -48,6 +48,9 @@ def node_label(node: NodeDefinition, fill: str = NODE_FILL) -> str:
     title = f"<B>{html(node.id)}</B>"
     if node.component is not None:
         title += f'<BR/><FONT POINT-SIZE="10">{html(node.component)}</FONT>'
+    replication = node.replication()
+    if replication is not None:
+        title += f'<BR/><FONT POINT-SIZE="10">{html(replication)}</FONT>'
     lines = ['<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">']
     for row in range(rows):
         cells = [_port_cell("i", row, inputs, rows)]

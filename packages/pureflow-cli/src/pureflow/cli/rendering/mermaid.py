@@ -49,6 +49,9 @@ def node_label(node: NodeDefinition, *, colons: bool = False) -> str:
     parts = [text(node.id, colons=colons)]
     if node.component is not None:
         parts.append(f"({text(node.component, colons=colons)})")
+    replication = node.replication()
+    if replication is not None:
+        parts.append(text(replication, colons=colons))
     if node.input_ports:
         parts.append("in: " + ", ".join(text(p, colons=colons) for p in node.input_ports))
     if node.output_ports:
