@@ -61,8 +61,13 @@ CHECKED_ELSEWHERE = {
     "clean-install": REPO / "tests-integration" / "test_clean_install.py",
     # JavaScript guests need Node.js, which a machine with only Python may lack.
     "js-guest": REPO / "tests-integration" / "test_examples_wasm_guests.py",
+    # Ray samples start a Ray: the Ray suite (`hatch run test-ray`) runs their equivalents.
+    "ray-cli": REPO / "packages" / "pureflow-ray" / "tests" / "test_ray_examples.py",
+    "ray-api": REPO / "packages" / "pureflow-ray" / "tests" / "test_ray_backend.py",
 }
-MAX_SKIPPED = 4  # the README's set-up commands, twice; the docs build; a release upload
+# The README's set-up commands, twice; the docs build; a release upload; Ray started on
+# several machines (test_ray_cluster.py runs a two-node local cluster instead).
+MAX_SKIPPED = 5
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>```+|~~~+)(?P<lang>[\w+-]*)[^\n]*$")
 _MARKER = re.compile(r"^<!--\s*(?P<name>[\w-]+)(?::\s*(?P<value>.*?))?\s*-->$")

@@ -71,3 +71,21 @@ def test_an_unpicklable_payload_fails_the_run_naming_the_edge() -> None:
     assert "cannot be sent to another process" in message
     assert "\n" not in message
     assert len(sink.of_kind("workflow_failed")) == 1
+
+
+def test_a_document_runs_on_ray_from_python(tmp_path: Path) -> None:
+    """The Python sample of docs/distributed.md, on the test session's Ray instead of a
+    cluster's. sample: ray-api distributed.md: run_sync with a RayBackend"""
+    document = tmp_path / "orders.workflow.json"
+    document.write_text(
+        '{"pureflow_version": "1", "id": "orders", "nodes": ['
+        '{"id": "source", "inputs": [], "outputs": ["out"], "component": "builtin:sequence",'
+        ' "config": {"stop": 50}},'
+        '{"id": "count", "inputs": ["in"], "outputs": ["out"], "component": "builtin:count"}],'
+        ' "edges": [{"source": {"node": "source", "port": "out"},'
+        ' "target": {"node": "count", "port": "in"}}]}',
+        encoding="utf-8",
+    )
+    summary = run_sync(document, backend=RayBackend(hosts=2), timeout=60)
+    assert summary.terminal_state is TerminalState.COMPLETED
+    assert summary.observed_message_count == 50

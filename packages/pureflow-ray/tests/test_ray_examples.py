@@ -92,6 +92,8 @@ def outputs(folder: Path) -> dict[str, bytes]:
     }
 
 
+# Also runs the CLI sample of docs/distributed.md, on every example:
+# sample: ray-cli distributed.md: pureflow run --backend ray
 @pytest.mark.parametrize("name", examples())
 def test_example_gives_the_same_on_ray(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
