@@ -273,7 +273,6 @@ _BLOCK_STRUCT: Final = struct.Struct(
 def _encode_small(batches: Sequence[RowBatch], rows: list[PacketRow]) -> _Encoded:
     """The small-batch path of :func:`encode`: each block with one ``pack_into``."""
     n = len(rows)
-    nb = len(batches)
     strings = bytearray()
     shared: dict[str, tuple[int, int]] = {}  # text -> (size, offset in the strings area)
 
@@ -312,18 +311,9 @@ def _encode_small(batches: Sequence[RowBatch], rows: list[PacketRow]) -> _Encode
                 data,
             )
         )
-    batch_vals = VAL
-    batch_entries = batch_vals + nb * VAL
-    packet_vals = batch_entries + nb * 2 * ENTRY
-    blocks = packet_vals + n * VAL
-    elements = blocks + n * BLOCK
-    strings_at = elements + element_count * VAL
-    buf = bytearray(_align8(strings_at + len(strings)) + 8)
-    holder = ctypes.c_char.from_buffer(buf)  # pins the buffer; its address is the start
-    base = ctypes.addressof(holder)
-    buf[strings_at : strings_at + len(strings)] = strings
-    s_base = base + strings_at
-    _write_batches(buf, base, batches, ports, s_base, batch_vals, batch_entries, packet_vals)
+    area = _Area(batches, ports, n, element_count, bytes(strings))
+    buf, base, s_base = area.buf, area.base, area.s_base
+    packet_vals, blocks, elements = area.packet_vals, area.blocks, area.elements
     pack = _BLOCK_STRUCT.pack_into
     element_at = elements
     for i, (row, (mid, wf, xid, src, t_node, t_port, data)) in enumerate(
@@ -370,7 +360,42 @@ def _encode_small(batches: Sequence[RowBatch], rows: list[PacketRow]) -> _Encode
             *_N_NODE_ID, K_STRING, sn_size, s_base + sn_off,
             *_N_PORT_ID, K_STRING, sp_size, s_base + sp_off,
         )  # fmt: skip
-    return _Encoded(buf, holder, base)
+    return area.encoded()
+
+
+class _Area:
+    """The argument buffer of one call, laid out in regions: root val, port-batch vals and
+    entries, packet vals, packet blocks, payload element vals, strings. Built with the
+    strings copied in and the port batches written; both encoders fill the rest."""
+
+    __slots__ = ("base", "blocks", "buf", "elements", "holder", "packet_vals", "s_base")
+
+    def __init__(
+        self,
+        batches: Sequence[RowBatch],
+        ports: list[tuple[int, int]],
+        n: int,
+        element_count: int,
+        strings: bytes,
+    ) -> None:
+        nb = len(batches)
+        batch_vals = VAL
+        batch_entries = batch_vals + nb * VAL
+        self.packet_vals = batch_entries + nb * 2 * ENTRY
+        self.blocks = self.packet_vals + n * VAL
+        self.elements = self.blocks + n * BLOCK
+        strings_at = self.elements + element_count * VAL
+        self.buf = buf = bytearray(_align8(strings_at + len(strings)) + 8)
+        self.holder = ctypes.c_char.from_buffer(buf)  # pins the buffer; its address is the start
+        self.base = base = ctypes.addressof(self.holder)
+        buf[strings_at : strings_at + len(strings)] = strings
+        self.s_base = base + strings_at
+        _write_batches(
+            buf, base, batches, ports, self.s_base, batch_vals, batch_entries, self.packet_vals
+        )
+
+    def encoded(self) -> _Encoded:
+        return _Encoded(self.buf, self.holder, self.base)
 
 
 def _write_batches(  # noqa: PLR0917 - the encoder's layout, passed once
@@ -548,22 +573,10 @@ def _encode_columns(batches: Sequence[RowBatch], rows: list[PacketRow]) -> _Enco
     byte_payloads = [p for p in payloads if isinstance(p, bytes)]
     element_count = sum(map(len, byte_payloads))
 
-    # Regions: root val, port-batch vals and entries, packet vals, packet blocks, payload
-    # element vals, strings.
-    nb = len(batches)
-    batch_vals = VAL
-    batch_entries = batch_vals + nb * VAL
-    packet_vals = batch_entries + nb * 2 * ENTRY
-    blocks = packet_vals + n * VAL
-    elements = blocks + n * BLOCK
-    strings_at = elements + element_count * VAL
-    buf = bytearray(_align8(strings_at + len(strings)) + 8)
-    holder = ctypes.c_char.from_buffer(buf)  # pins the buffer; its address is the start
-    base = ctypes.addressof(holder)
-    buf[strings_at : strings_at + len(strings)] = strings
-    s_base = base + strings_at
     ports = [shared[port] for port in columns[0]]
-    _write_batches(buf, base, batches, ports, s_base, batch_vals, batch_entries, packet_vals)
+    area = _Area(batches, ports, n, element_count, strings)
+    buf, base, s_base = area.buf, area.base, area.s_base
+    packet_vals, blocks, elements = area.packet_vals, area.blocks, area.elements
     buf[packet_vals:blocks] = _PACKET_VAL * n
     words = memoryview(buf).cast("Q")
     _write_columns(
@@ -575,7 +588,7 @@ def _encode_columns(batches: Sequence[RowBatch], rows: list[PacketRow]) -> _Enco
         end = elements + element_count * VAL
         buf[elements:end:VAL] = bytes((K_U8,)) * element_count
         buf[elements + OF : end : VAL] = b"".join(byte_payloads)
-    return _Encoded(buf, holder, base)
+    return area.encoded()
 
 
 # --------------------------------------------------------------------------------------
