@@ -162,7 +162,8 @@ class Batch(Sequence[Packet]):
                     p._rebuild(p.route, payload) for p, payload in zip(packets, values, strict=True)
                 )
             return Batch.of_packets(
-                p._replaced(kind, value, None) for p, value in zip(packets, values, strict=True)
+                p._derived(p.route, kind, value, None)
+                for p, value in zip(packets, values, strict=True)
             )
         batch: Batch = _new_object(Batch)
         batch._held = None

@@ -561,7 +561,7 @@ class Packet:
         :func:`payload_like`)."""
         kind = self._kind
         if value.__class__ is bytes and kind is not _STRUCTURED:
-            # _kind_value_like's answer for bytes replacing bytes or control and _replaced,
+            # _kind_value_like's answer for bytes replacing bytes or control and _derived,
             # inline: no call but the allocation (the natural rows of benchmarks/README.md
             # call this per packet and hop).
             packet: Packet = _new_object(Packet)
@@ -579,13 +579,20 @@ class Packet:
         if value.__class__ is PacketPayload:
             return self._rebuild(self.route, value)
         kind, stored = _kind_value_like(kind, value)
-        return self._replaced(kind, stored, None)
+        return self._derived(self.route, kind, stored, None)
 
     def with_route(self, route: MessageRoute) -> Packet:
         return self._copy(route)
 
     def _copy(self, route: MessageRoute) -> Packet:
         """The same header and payload, on ``route`` (a packet nobody holds)."""
+        return self._derived(route, self._kind, self._value, self._payload)
+
+    def _derived(
+        self, route: MessageRoute, kind: PayloadKind, value: Any, payload: PacketPayload | None
+    ) -> Packet:
+        """This packet's header (id, tags, workflow, execution) on ``route`` with a new
+        payload (``payload``: its object, if one exists already); nobody holds it."""
         packet: Packet = _new_object(Packet)
         packet._mid = self._mid
         packet._seq = self._seq
@@ -594,22 +601,6 @@ class Packet:
         packet.workflow_id = self.workflow_id
         packet.execution = self.execution
         packet.route = route
-        packet._kind = self._kind
-        packet._value = self._value
-        packet._payload = self._payload
-        return packet
-
-    def _replaced(self, kind: PayloadKind, value: Any, payload: PacketPayload | None) -> Packet:
-        """The same header and route with a new payload (``payload``: its object, if one
-        exists already)."""
-        packet: Packet = _new_object(Packet)
-        packet._mid = self._mid
-        packet._seq = self._seq
-        packet._held = None
-        packet._tags = self._tags
-        packet.workflow_id = self.workflow_id
-        packet.execution = self.execution
-        packet.route = self.route
         packet._kind = kind
         packet._value = value
         packet._payload = payload
@@ -617,15 +608,13 @@ class Packet:
 
     def _rebuild(self, route: MessageRoute, payload: PacketPayload) -> Packet:
         """The same header on ``route`` with ``payload``."""
-        packet = self._replaced(payload.kind, payload.value, payload)
-        packet.route = route
-        return packet
+        return self._derived(route, payload.kind, payload.value, payload)
 
     def _fanout_copy(self) -> Packet:
         """The copy another edge of a fan-out gets: the same header and route, a control
         value deep-copied (see :meth:`PacketPayload.copy_for_fanout`)."""
         if self._kind is _CONTROL:
-            return self._replaced(_CONTROL, _copy_json(self._value), None)
+            return self._derived(self.route, _CONTROL, _copy_json(self._value), None)
         return self._copy(self.route)
 
     def __eq__(self, other: object) -> bool:

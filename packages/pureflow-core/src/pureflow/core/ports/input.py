@@ -112,19 +112,9 @@ class InputPort(Port):
 
     async def recv(self) -> Packet | None:
         """The next packet, waiting if none is queued; ``None`` at end of stream."""
-        plain = self._plain
-        budget = self._budget
-        if plain is not None and budget.spent < _INTERVAL and self._cancel.request is None:
-            # _take_now's first case, inline: one call less per packet received (see
-            # __anext__).
-            packet = plain.take()
-            if packet is not None:
-                budget.spent += 1
-                return packet
-        else:
-            packet = self._take_now()
-            if packet is not None:
-                return packet
+        packet = self._take_now()
+        if packet is not None:
+            return packet
         return await self._recv_wait()
 
     def __aiter__(self) -> AsyncIterator[Packet]:
