@@ -12,7 +12,7 @@ contexts, sinks and validators afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -21,7 +21,7 @@ from pureflow.core.packets import MessageEndpoint, MessageRoute
 from pureflow.core.ports import InputPortHandle, OutputPortHandle, PortsIn, PortsOut
 from pureflow.core.scheduling import YieldBudget
 from pureflow.types import NodeId, PortId
-from pureflow.workflow import EdgeDefinition, WorkflowDefinition, WorkflowGraph
+from pureflow.workflow import EdgeDefinition, NodeDefinition, WorkflowDefinition, WorkflowGraph
 
 DEFAULT_EDGE_CAPACITY = 1
 """The capacity of an edge that does not set one (the original's default)."""
@@ -113,8 +113,20 @@ def wire_edges(
         inputs.setdefault((target.node_id, target.port_id), []).append(channel)
         wired.append(WiredEdge(index, edge, channel))
     budget = YieldBudget()
-    nodes: dict[NodeId, NodePorts] = {}
-    for node in workflow.nodes:
+    nodes = node_ports(workflow.nodes, inputs, outputs, budget)
+    return Wiring(nodes, tuple(wired), budget)
+
+
+def node_ports(
+    nodes: Iterable[NodeDefinition],
+    inputs: Mapping[tuple[NodeId, PortId], Sequence[Edge]],
+    outputs: Mapping[tuple[NodeId, PortId], Sequence[Edge]],
+    budget: YieldBudget,
+) -> dict[NodeId, NodePorts]:
+    """Each node's ports over the edges found for them (``(node, port)`` -> edges, in
+    wiring order), all sharing one yield ``budget``. A port without edges has none."""
+    ports: dict[NodeId, NodePorts] = {}
+    for node in nodes:
         in_handles = [
             InputPortHandle(port_id, tuple(inputs.get((node.id, port_id), ())))
             for port_id in node.input_ports
@@ -123,8 +135,8 @@ def wire_edges(
             OutputPortHandle(port_id, tuple(outputs.get((node.id, port_id), ())))
             for port_id in node.output_ports
         ]
-        nodes[node.id] = NodePorts(
+        ports[node.id] = NodePorts(
             PortsIn(node.input_ports, in_handles, budget=budget),
             PortsOut(node.output_ports, out_handles, budget=budget),
         )
-    return Wiring(nodes, tuple(wired), budget)
+    return ports

@@ -23,16 +23,13 @@ from dataclasses import dataclass, field
 
 from pureflow.core import (
     BoundedChannel,
-    InputPortHandle,
     MessageEndpoint,
     MessageRoute,
     NodePorts,
-    OutputPortHandle,
-    PortsIn,
-    PortsOut,
 )
 from pureflow.core.edges import Edge
 from pureflow.core.scheduling import YieldBudget
+from pureflow.core.wiring import node_ports
 from pureflow.types import NodeId, PortId
 from pureflow.workflow import EdgeDefinition, WorkflowDefinition
 
@@ -92,21 +89,5 @@ def wire_host(
         if here_target:
             inputs.setdefault((target.node_id, target.port_id), []).append(channel)
         edges.append(HostEdge(index, edge, channel, kind))
-    budget = YieldBudget()
-    nodes: dict[NodeId, NodePorts] = {}
-    for node in workflow.nodes:
-        if node.id not in local:
-            continue
-        in_handles = [
-            InputPortHandle(port_id, tuple(inputs.get((node.id, port_id), ())))
-            for port_id in node.input_ports
-        ]
-        out_handles = [
-            OutputPortHandle(port_id, tuple(outputs.get((node.id, port_id), ())))
-            for port_id in node.output_ports
-        ]
-        nodes[node.id] = NodePorts(
-            PortsIn(node.input_ports, in_handles, budget=budget),
-            PortsOut(node.output_ports, out_handles, budget=budget),
-        )
-    return HostWiring(nodes, edges)
+    here = [node for node in workflow.nodes if node.id in local]
+    return HostWiring(node_ports(here, inputs, outputs, YieldBudget()), edges)
