@@ -33,10 +33,8 @@ from typing import Any
 import anyio
 from pureflow.core import (
     CancellationHandle,
-    ErrorRecord,
     ExecutionError,
     LifecycleEvent,
-    LifecycleEventKind,
     LifecycleHook,
     LifecycleRecord,
     MetadataSink,
@@ -45,7 +43,7 @@ from pureflow.core import (
 from pureflow.core.metadata import JsonlMetadataSink
 from pureflow.engine import RunListener, RunPlan
 from pureflow.ray.host import HostEvent
-from pureflow.runtime import NodeOutcome, OutcomeKind
+from pureflow.runtime import NodeOutcome, OutcomeKind, record_node_failure
 
 _log = logging.getLogger("pureflow.ray")
 _SPOOL_CHUNK = 4 * 1024 * 1024
@@ -309,8 +307,7 @@ class RayRun:
                 config=spec.node.config,
             )
             self.listener.node_error(node_id, failure)
-            self._record(ErrorRecord.node_failed(ctx, failure))
-            self._record(LifecycleRecord(LifecycleEventKind.NODE_FAILED, ctx))
+            record_node_failure(failure, ctx, self.sink, self.hook)
             self.listener.node_finished(node_id, NodeOutcome.of_error(failure), None)
 
     async def _forward_cancellation(self) -> None:

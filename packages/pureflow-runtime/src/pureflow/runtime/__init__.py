@@ -10,7 +10,7 @@ the lifecycle (``node_started``, then exactly one of ``node_completed``,
 thread or process, so it never stalls the event loop.
 """
 
-from pureflow.runtime.node_runner import NodeOutcome, OutcomeKind, run_node
+from pureflow.runtime.node_runner import NodeOutcome, OutcomeKind, record_node_failure, run_node
 from pureflow.runtime.offload import (
     BlockingPortsIn,
     BlockingPortsOut,
@@ -31,5 +31,6 @@ __all__ = [
     "in_process",
     "in_thread",
     "process_executor_for",
+    "record_node_failure",
     "run_node",
 ]

@@ -111,10 +111,13 @@ def _observe(
             raise as_pureflow_error(err) from err
 
 
-def _record_failure(
+def record_node_failure(
     error: PureflowError, ctx: NodeContext, sink: MetadataSink | None, hook: LifecycleHook | None
 ) -> None:
-    """Write ``error/node_failed`` and the terminal lifecycle event, swallowing failures."""
+    """Write ``error/node_failed`` and the terminal lifecycle event (``node_cancelled``
+    for a :class:`~pureflow.core.CancellationError`, else ``node_failed``) to ``sink`` and
+    ``hook``, swallowing their failures: the node's own error is what counts. Also for a
+    backend that learns of a failure outside the node runner (a worker that died)."""
     if sink is not None:
         try:
             sink.record(ErrorRecord.node_failed(ctx, error))
@@ -219,7 +222,7 @@ async def _run_node(
         if on_error is not None:
             on_error(host_error)
         _close(inputs, outputs)  # cancelled either way: a close failure adds nothing
-        _record_failure(host_error, ctx, sink, hook)  # synchronous: cancellation cannot cut it
+        record_node_failure(host_error, ctx, sink, hook)  # synchronous: cancellation cannot cut it
         raise
     except BaseException as raised:
         # Anything the node's code raises fails that node, SystemExit and
@@ -241,7 +244,7 @@ async def _run_node(
         if on_error is not None:
             on_error(error)
     if error is not None:
-        _record_failure(error, ctx, sink, hook)
+        record_node_failure(error, ctx, sink, hook)
         return NodeOutcome.of_error(error)
     try:
         _observe(LifecycleEventKind.NODE_COMPLETED, ctx, sink, hook)
